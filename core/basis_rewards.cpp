@@ -30,10 +30,11 @@ torch::Tensor BasisRewardsImpl::response_rewards(const torch::Tensor& phi) {
 torch::Tensor BasisRewardsImpl::pair_features(const torch::Tensor& delta,
                                               const torch::Tensor& chosen) {
   if (!needs_chosen()) return response_rewards(delta);
-  TORCH_CHECK(chosen.defined() && chosen.sizes() == delta.sizes(),
-              "BasisRewards with a trunk (--basis-hidden > 0) needs phi(chosen) of every query pair "
-              "(PairBatch.query_chosen) shaped like the deltas ",
-              delta.sizes());
+  TORCH_CHECK(
+      chosen.defined() && chosen.sizes() == delta.sizes(),
+      "BasisRewards with a trunk (--basis-hidden > 0) needs phi(chosen) of every query pair "
+      "(PairBatch.query_chosen) shaped like the deltas ",
+      delta.sizes());
   return response_rewards(chosen) - response_rewards(chosen - delta);
 }
 

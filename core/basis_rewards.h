@@ -8,8 +8,8 @@ namespace vrf::core {
 struct BasisRewardsOptions {
   BasisRewardsOptions(int64_t input_dim, int64_t num_bases)
       : input_dim_(input_dim), num_bases_(num_bases) {}
-  TORCH_ARG(int64_t, input_dim);     // D
-  TORCH_ARG(int64_t, num_bases);     // K
+  TORCH_ARG(int64_t, input_dim);      // D
+  TORCH_ARG(int64_t, num_bases);      // K
   TORCH_ARG(int64_t, trunk_dim) = 0;  // 0: f = identity; else f = GELU(Linear(D, trunk_dim))
 };
 

@@ -59,8 +59,8 @@ PairBatch PairBatch::to(torch::Device device, torch::ScalarType dtype) const {
 PairBatch PairBatch::slice_users(int64_t begin, int64_t end) const {
   TORCH_CHECK(0 <= begin && begin <= end && end <= num_users(), "slice_users(", begin, ", ", end,
               ") out of range for a batch of ", num_users(), " users");
-  return PairBatch{context_delta.slice(0, begin, end), context_mask.slice(0, begin, end),
-                   query_delta.slice(0, begin, end),   query_mask.slice(0, begin, end),
+  return PairBatch{context_delta.slice(0, begin, end),    context_mask.slice(0, begin, end),
+                   query_delta.slice(0, begin, end),      query_mask.slice(0, begin, end),
                    maybe_slice(query_chosen, begin, end), user_rows.slice(0, begin, end)};
 }
 

@@ -66,9 +66,8 @@ LossSum PreferenceLoss::user_sum(const ModelOutput& out, const PairBatch& batch,
                                  const torch::Tensor& weights) const {
   const auto nll = bradley_terry_nll(out.margins, batch.query_mask);  // [B]
   const bool has_posterior = out.posterior.logvar.defined();
-  TORCH_CHECK(has_posterior || options_.attenuation == Attenuation::kNone,
-              "attenuation '", to_string(options_.attenuation),
-              "' needs a model with a posterior (vrf)");
+  TORCH_CHECK(has_posterior || options_.attenuation == Attenuation::kNone, "attenuation '",
+              to_string(options_.attenuation), "' needs a model with a posterior (vrf)");
   torch::Tensor attenuated;
   switch (options_.attenuation) {
     case Attenuation::kInverseVariance:
@@ -99,7 +98,7 @@ LossSum PreferenceLoss::user_sum(const ModelOutput& out, const PairBatch& batch,
 }
 
 torch::Tensor PreferenceLoss::batch_mean(const ModelOutput& out, const PairBatch& batch) const {
-  const int64_t b = batch.num_users();
+  const int64_t b = out.margins.size(0);
   TORCH_CHECK(b > 0, "batch_mean: the batch has no users");
   const auto weights = attenuation_weights(out, b, attenuation_score_sum(out));
   return user_sum(out, batch, weights).total / static_cast<double>(b);

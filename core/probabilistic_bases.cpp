@@ -18,7 +18,7 @@ torch::Tensor ProbabilisticBasesImpl::w2_squared(const torch::Tensor& mu,
   TORCH_CHECK(mu.dim() == 2 && mu.size(1) == mean_.size(1) && logvar.sizes() == mu.sizes(),
               "ProbabilisticBases::w2_squared: expected mu and logvar [B, ", mean_.size(1),
               "]; got ", mu.sizes(), " and ", logvar.sizes());
-  const auto sigma = torch::exp(0.5 * logvar);                                     // [B, d]
+  const auto sigma = torch::exp(0.5 * logvar);                                       // [B, d]
   const auto basis_sigma = torch::exp(0.5 * logvar_.clamp(kMinLogVar, kMaxLogVar));  // [K, d]
   const auto mean_term = (mu.unsqueeze(1) - mean_.unsqueeze(0)).pow(2).sum(-1);
   const auto scale_term = (sigma.unsqueeze(1) - basis_sigma.unsqueeze(0)).pow(2).sum(-1);

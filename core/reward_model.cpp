@@ -18,8 +18,7 @@ std::pair<torch::Tensor, torch::Tensor> RewardModelImpl::standardized_queries(
   // Padded rows are zeroed first so that nothing in them reaches a margin or a gradient.
   const auto real = (batch.query_mask > 0).unsqueeze(-1);
   const auto zero = torch::zeros({}, batch.query_delta.options());
-  const auto delta =
-      standardizer_->standardize_delta(torch::where(real, batch.query_delta, zero));
+  const auto delta = standardizer_->standardize_delta(torch::where(real, batch.query_delta, zero));
   if (!batch.query_chosen.defined()) return {delta, torch::Tensor()};
   return {delta, standardizer_->standardize(torch::where(real, batch.query_chosen, zero))};
 }

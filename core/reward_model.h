@@ -1,9 +1,9 @@
 // core/reward_model.h — the interface shared by vrf and its baselines, and the factory by name.
 #pragma once
 
-#include <memory>
-
 #include <torch/torch.h>
+
+#include <memory>
 
 #include "core/input_standardizer.h"
 #include "core/model_config.h"

@@ -9,9 +9,9 @@ VariationalEncoderImpl::VariationalEncoderImpl(const VariationalEncoderOptions& 
               "VariationalEncoder: D, H, d must be positive; got ", options.input_dim(), ", ",
               options.hidden_dim(), ", ", options.latent_dim());
   const int64_t h = options.hidden_dim();
-  pair_ = register_module("pair", torch::nn::Sequential(torch::nn::Linear(options.input_dim(), h),
-                                                        torch::nn::GELU(), torch::nn::Linear(h, h),
-                                                        torch::nn::GELU()));
+  pair_ = register_module(
+      "pair", torch::nn::Sequential(torch::nn::Linear(options.input_dim(), h), torch::nn::GELU(),
+                                    torch::nn::Linear(h, h), torch::nn::GELU()));
   obs_ = register_module("obs", torch::nn::Linear(h, options.latent_dim()));
   logvar_ = register_module("logvar", torch::nn::Linear(h, options.latent_dim()));
   if (options.aggregator() == Aggregator::kBayes) {
@@ -38,7 +38,8 @@ Posterior VariationalEncoderImpl::forward(const torch::Tensor& delta, const torc
     const auto [obs, obs_logvar] = observations(clean);
     return bayes_aggregate(obs, obs_logvar, real);
   }
-  const auto features = torch::where(real, pair_->forward(clean), torch::zeros({}, delta.options()));
+  const auto features =
+      torch::where(real, pair_->forward(clean), torch::zeros({}, delta.options()));
   const auto count = real.sum(1).clamp_min(1).to(delta.scalar_type());  // [B, 1]
   const auto pooled = features.sum(1) / count;                          // [B, H]
   return {obs_->forward(pooled), logvar_->forward(pooled).clamp(kMinLogVar, kMaxLogVar)};

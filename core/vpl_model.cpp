@@ -15,8 +15,8 @@ VplModelImpl::VplModelImpl(const ModelConfig& config) : RewardModelImpl(config) 
 ModelOutput VplModelImpl::forward(const PairBatch& batch, const torch::Tensor& /*user_params*/) {
   const auto [delta, chosen] = standardized_queries(batch);
   ModelOutput out;
-  out.posterior = encoder_->forward(standardizer()->standardize_delta(batch.context_delta),
-                                    batch.context_mask);
+  out.posterior =
+      encoder_->forward(standardizer()->standardize_delta(batch.context_delta), batch.context_mask);
   auto z = out.posterior.mean;
   if (is_training()) {
     z = z + torch::exp(0.5 * out.posterior.logvar) * torch::randn_like(z);

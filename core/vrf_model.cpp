@@ -10,11 +10,12 @@ VrfModelImpl::VrfModelImpl(const ModelConfig& config) : RewardModelImpl(config) 
       "encoder", VariationalEncoder(VariationalEncoderOptions(config.input_dim, config.hidden_dim,
                                                               config.latent_dim)
                                         .aggregator(config.aggregator)));
-  bases_ = register_module("bases", ProbabilisticBases(ProbabilisticBasesOptions(
-                                        config.num_bases, config.latent_dim)));
+  bases_ = register_module(
+      "bases", ProbabilisticBases(ProbabilisticBasesOptions(config.num_bases, config.latent_dim)));
   basis_rewards_ = register_module(
-      "basis_rewards", BasisRewards(BasisRewardsOptions(config.input_dim, config.num_bases)
-                                        .trunk_dim(config.basis_hidden)));
+      "basis_rewards",
+      BasisRewards(
+          BasisRewardsOptions(config.input_dim, config.num_bases).trunk_dim(config.basis_hidden)));
   const auto log_tau = torch::full({}, std::log(config.temperature));
   log_tau_ = config.learn_temperature ? register_parameter("log_tau", log_tau)
                                       : register_buffer("log_tau", log_tau);
@@ -27,10 +28,10 @@ torch::Tensor VrfModelImpl::weights_of(const Posterior& posterior) const {
 ModelOutput VrfModelImpl::forward(const PairBatch& batch, const torch::Tensor& /*user_params*/) {
   const auto [delta, chosen] = standardized_queries(batch);
   ModelOutput out;
-  out.posterior = encoder_->forward(standardizer()->standardize_delta(batch.context_delta),
-                                    batch.context_mask);
-  out.weights = weights_of(out.posterior);                       // [B, K]
-  const auto g = basis_rewards_->pair_features(delta, chosen);   // [B, Q, K]
+  out.posterior =
+      encoder_->forward(standardizer()->standardize_delta(batch.context_delta), batch.context_mask);
+  out.weights = weights_of(out.posterior);                      // [B, K]
+  const auto g = basis_rewards_->pair_features(delta, chosen);  // [B, Q, K]
   out.margins = mask_margins((g * out.weights.unsqueeze(1)).sum(-1), batch.query_mask);
   return out;
 }

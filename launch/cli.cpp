@@ -2,10 +2,9 @@
 #include "launch/cli.h"
 
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <iomanip>
 #include <ostream>
-
-#include <boost/program_options.hpp>
 
 #include "core/errors.h"
 
@@ -19,8 +18,7 @@ void print_help(const po::options_description& options, std::ostream& out) {
   out << "vrf " << version_string()
       << " - Variational Reward Factorization: personalized reward models for LLMs,\n"
          "trained data-parallel over MPI ranks.\n\n"
-      << "Usage: vrf [options]" << (has_commands ? " <command> [command options]" : "")
-      << "\n\n"
+      << "Usage: vrf [options]" << (has_commands ? " <command> [command options]" : "") << "\n\n"
       << options;
   if (has_commands) {
     out << "\nCommands:\n";

@@ -1,8 +1,8 @@
 // tests/core/golden_test.cpp — vrf reproduces the float64 values of an independent implementation
 // (tests/data/golden/vrf_small.json, a copy of shared/golden/) to 1e-10.
-#include <fstream>
-
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/preference_loss.h"
@@ -98,14 +98,14 @@ TEST_F(GoldenTest, MarginsAtRealQueriesAndZeroAtPadding) {
 TEST_F(GoldenTest, PerUserTerms) {
   test::expect_close(PreferenceLoss::bradley_terry_nll(out_.margins, batch_.query_mask),
                      expected("nll_per_user"), kTol, 0, "nll per user");
-  test::expect_close(PreferenceLoss::user_logvar_mean(out_.posterior),
-                     expected("user_logvar_mean"), kTol, 0, "s_u");
-  test::expect_close(PreferenceLoss::kl_to_standard_normal(out_.posterior),
-                     expected("kl_per_user"), kTol, 0, "KL per user");
+  test::expect_close(PreferenceLoss::user_logvar_mean(out_.posterior), expected("user_logvar_mean"),
+                     kTol, 0, "s_u");
+  test::expect_close(PreferenceLoss::kl_to_standard_normal(out_.posterior), expected("kl_per_user"),
+                     kTol, 0, "KL per user");
   const PreferenceLoss loss(loss_options_for(config_));
-  test::expect_close(loss.attenuation_weights(out_, batch_.num_users(),
-                                              loss.attenuation_score_sum(out_)),
-                     expected("attenuation_weight_inverse_variance"), kTol, 0, "a_u");
+  test::expect_close(
+      loss.attenuation_weights(out_, batch_.num_users(), loss.attenuation_score_sum(out_)),
+      expected("attenuation_weight_inverse_variance"), kTol, 0, "a_u");
 }
 
 TEST_F(GoldenTest, LossOfEachAttenuation) {

@@ -25,8 +25,7 @@ core::PairBatch random_batch(int64_t users, int64_t context, int64_t query, int6
   const auto fill = [&](const torch::Tensor& values, const torch::Tensor& mask) {
     return torch::where(mask.unsqueeze(-1) > 0, values, torch::full({}, padding_value, f64));
   };
-  batch.context_delta =
-      fill(torch::randn({users, context, dim}, gen, f64), batch.context_mask);
+  batch.context_delta = fill(torch::randn({users, context, dim}, gen, f64), batch.context_mask);
   batch.query_delta = fill(torch::randn({users, query, dim}, gen, f64), batch.query_mask);
   if (with_chosen) {
     batch.query_chosen = fill(torch::randn({users, query, dim}, gen, f64), batch.query_mask);
@@ -85,8 +84,8 @@ void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, do
   const int64_t worst = excess.view(-1).argmax().item<int64_t>();
   EXPECT_LE(excess.view(-1)[worst].item<double>(), 0.0)
       << what << ": element " << worst << " is " << a.view(-1)[worst].item<double>()
-      << ", expected " << b.view(-1)[worst].item<double>() << " (atol " << atol << ", rtol "
-      << rtol << ")";
+      << ", expected " << b.view(-1)[worst].item<double>() << " (atol " << atol << ", rtol " << rtol
+      << ")";
 }
 
 }  // namespace vrf::test

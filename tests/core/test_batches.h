@@ -2,11 +2,12 @@
 // shared by the core tests.
 #pragma once
 
+#include <torch/torch.h>
+
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "core/model_config.h"
 #include "core/pair_batch.h"
@@ -17,8 +18,7 @@ namespace vrf::test {
 // wide. Masks are random prefixes (user 0 always has zero context pairs, every user has at least
 // one query); padded rows hold `padding_value`. query_chosen is filled when `with_chosen`.
 core::PairBatch random_batch(int64_t users, int64_t context, int64_t query, int64_t dim,
-                             uint64_t seed, bool with_chosen = false,
-                             double padding_value = 7.5);
+                             uint64_t seed, bool with_chosen = false, double padding_value = 7.5);
 
 // A small config of the given kind (D = 5, K = 3, d = 3, H = 6).
 core::ModelConfig tiny_config(core::ModelKind kind);
@@ -36,3 +36,9 @@ void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, do
                   double rtol, const std::string& what);
 
 }  // namespace vrf::test
+
+namespace vrf::core {
+// Readable gtest parameter names.
+inline void PrintTo(Attenuation value, std::ostream* os) { *os << to_string(value); }
+inline void PrintTo(Aggregator value, std::ostream* os) { *os << to_string(value); }
+}  // namespace vrf::core

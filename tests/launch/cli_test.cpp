@@ -1,9 +1,9 @@
 // tests/launch/cli_test.cpp — the top-level command line.
 #include "launch/cli.h"
 
-#include <sstream>
-
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include "core/errors.h"
 

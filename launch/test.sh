@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# launch/test.sh — installs what is missing (Debian 12), builds vrf in build/ (Release), checks
+# formatting and runs the unit and MPI test suites. Re-running reuses the build.
+#
+#   bash launch/test.sh            # VRF_WERROR=ON turns compiler warnings into errors (CI does)
+#   BUILD_DIR=build-x bash launch/test.sh
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${BUILD_DIR:-$repo/build}"
+werror="${VRF_WERROR:-OFF}"
+jobs="$(nproc)"
+
+# --- 1. Dependencies ------------------------------------------------------------------------------
+packages=(cmake g++ make clang-format libtorch-dev libopenmpi-dev openmpi-bin libhdf5-dev
+  libboost-program-options-dev libgtest-dev nlohmann-json3-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "== installing: ${missing[*]}"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "error: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# --- 2. Build -------------------------------------------------------------------------------------
+echo "== configuring $build_dir (Release, VRF_WERROR=$werror)"
+cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DVRF_WERROR="$werror" \
+  -DVRF_BUILD_TESTS=ON >/dev/null
+echo "== building with $jobs jobs"
+cmake --build "$build_dir" -j "$jobs"
+
+# --- 3. Formatting --------------------------------------------------------------------------------
+echo "== checking formatting (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1))"
+cd "$repo"
+mapfile -t sources < <(git ls-files --cached --others --exclude-standard -- \
+  'core/*.h' 'core/*.cpp' 'io/*.h' 'io/*.cpp' 'distributed/*.h' 'distributed/*.cpp' \
+  'launch/*.h' 'launch/*.cpp' 'tests/*.h' 'tests/*.cpp')
+clang-format --dry-run --Werror "${sources[@]}"
+
+# --- 4. Tests -------------------------------------------------------------------------------------
+# Open MPI refuses root and more ranks than cores unless told; tests launch mpiexec themselves.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+echo "== running ctest (labels unit, mpi; never gpu)"
+ctest --test-dir "$build_dir" -L 'unit|mpi' -LE gpu --output-on-failure -j "$jobs" \
+  --timeout 600
