@@ -39,9 +39,14 @@ cmake --build "$build_dir" -j "$jobs"
 # --- 3. Formatting --------------------------------------------------------------------------------
 echo "== checking formatting (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1))"
 cd "$repo"
-mapfile -t sources < <(git ls-files --cached --others --exclude-standard -- \
-  'core/*.h' 'core/*.cpp' 'io/*.h' 'io/*.cpp' 'distributed/*.h' 'distributed/*.cpp' \
-  'launch/*.h' 'launch/*.cpp' 'tests/*.h' 'tests/*.cpp')
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  mapfile -t sources < <(git ls-files --cached --others --exclude-standard -- \
+    'core/*.h' 'core/*.cpp' 'io/*.h' 'io/*.cpp' 'distributed/*.h' 'distributed/*.cpp' \
+    'launch/*.h' 'launch/*.cpp' 'tests/*.h' 'tests/*.cpp')
+else
+  mapfile -t sources < <(find core io distributed launch tests -name '*.h' -o -name '*.cpp' \
+    2>/dev/null)
+fi
 clang-format --dry-run --Werror "${sources[@]}"
 
 # --- 4. Tests -------------------------------------------------------------------------------------
