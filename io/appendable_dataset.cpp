@@ -9,7 +9,8 @@
 namespace vrf::io {
 
 AppendableDataset::AppendableDataset(hid_t file, const std::string& path, hid_t file_type,
-                                     hid_t mem_type, int64_t width, bool compress)
+                                     hid_t mem_type, int64_t width, bool compress,
+                                     int64_t expected_rows)
     : path_(path),
       mem_type_(VRF_H5_CHECK(H5Tcopy(mem_type), path)),
       width_(width),
@@ -17,6 +18,7 @@ AppendableDataset::AppendableDataset(hid_t file, const std::string& path, hid_t 
   const size_t file_row_bytes =
       H5Tget_size(file_type) * static_cast<size_t>(std::max<int64_t>(width, 1));
   chunk_rows_ = std::max<int64_t>(1, kChunkBytes / static_cast<int64_t>(file_row_bytes));
+  if (expected_rows > 0) chunk_rows_ = std::min(chunk_rows_, expected_rows);
   const int rank = width > 0 ? 2 : 1;
   const hsize_t initial[2] = {0, static_cast<hsize_t>(width)};
   const hsize_t maximum[2] = {H5S_UNLIMITED, static_cast<hsize_t>(width)};
@@ -24,6 +26,8 @@ AppendableDataset::AppendableDataset(hid_t file, const std::string& path, hid_t 
   Hdf5Handle space(VRF_H5_CHECK(H5Screate_simple(rank, initial, maximum), path));
   Hdf5Handle create(VRF_H5_CHECK(H5Pcreate(H5P_DATASET_CREATE), path));
   VRF_H5_CHECK(H5Pset_chunk(create.get(), rank, chunk), path);
+  // No modification times in object headers: the same data gives the same bytes.
+  VRF_H5_CHECK(H5Pset_obj_track_times(create.get(), 0), path);
   if (compress) {
     VRF_H5_CHECK(H5Pset_shuffle(create.get()), path);
     VRF_H5_CHECK(H5Pset_deflate(create.get(), 4), path);

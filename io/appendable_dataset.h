@@ -10,13 +10,15 @@
 namespace vrf::io {
 
 // Rows are `width` elements wide ([rows] when width == 0, else [rows, width]); chunks hold about
-// kChunkBytes; `compress` adds shuffle + deflate(4). Not thread-safe. flush() (or finish of the
-// owner) must run before the file closes; the destructor does not write.
+// kChunkBytes, or `expected_rows` rows when that is known and smaller (small datasets then take
+// one small chunk instead of a mostly empty 1 MiB one); `compress` adds shuffle + deflate(4). Not
+// thread-safe. flush() (or finish of the owner) must run before the file closes; the destructor
+// does not write.
 class AppendableDataset {
  public:
   // file_type: element type on disk; mem_type: type of the appended elements (may equal it).
   AppendableDataset(hid_t file, const std::string& path, hid_t file_type, hid_t mem_type,
-                    int64_t width, bool compress);
+                    int64_t width, bool compress, int64_t expected_rows = 0);
 
   // Appends `count` rows from `rows` (count * max(width, 1) elements of mem_type).
   void append(const void* rows, int64_t count);

@@ -4,6 +4,7 @@
 #include <c10/util/Half.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -17,6 +18,14 @@ void write_int64_attribute(hid_t file, const char* name, int64_t value, const st
   Hdf5Handle attribute(VRF_H5_CHECK(
       H5Acreate2(file, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), what));
   VRF_H5_CHECK(H5Awrite(attribute.get(), H5T_NATIVE_INT64, &value), what);
+}
+
+void create_group(hid_t file, const char* name, const std::string& what) {
+  if (H5Lexists(file, name, H5P_DEFAULT) > 0) return;
+  Hdf5Handle create(VRF_H5_CHECK(H5Pcreate(H5P_GROUP_CREATE), what));
+  VRF_H5_CHECK(H5Pset_obj_track_times(create.get(), 0), what);  // reproducible bytes
+  Hdf5Handle group(
+      VRF_H5_CHECK(H5Gcreate2(file, name, H5P_DEFAULT, create.get(), H5P_DEFAULT), what));
 }
 
 }  // namespace
@@ -34,24 +43,29 @@ StoreWriter::StoreWriter(std::string path, const StoreWriterOptions& options)
   file_ = Hdf5Handle(VRF_H5_CHECK(
       H5Fcreate(partial_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), partial_path_));
   const hid_t file = file_.get();
+  for (const char* group : {"/responses", "/pairs", "/users"}) create_group(file, group, path_);
   const bool compress = options.compress;
   const int64_t d = options.embedding_dim;
   if (options.dtype == EmbeddingDtype::kFloat16) {
     float16_type_ = make_float16_type();
     embedding_ = std::make_unique<AppendableDataset>(file, kEmbeddingPath, float16_type_.get(),
-                                                     float16_type_.get(), d, compress);
+                                                     float16_type_.get(), d, compress,
+                                                     options.expected_responses);
   } else {
-    embedding_ = std::make_unique<AppendableDataset>(file, kEmbeddingPath, H5T_IEEE_F32LE,
-                                                     H5T_NATIVE_FLOAT, d, compress);
+    embedding_ =
+        std::make_unique<AppendableDataset>(file, kEmbeddingPath, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                                            d, compress, options.expected_responses);
   }
-  const auto int64_dataset = [&](const char* name) {
+  const auto int64_dataset = [&](const char* name, int64_t expected_rows) {
     return std::make_unique<AppendableDataset>(file, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 0,
-                                               compress);
+                                               compress, expected_rows);
   };
-  prompt_ = int64_dataset(kPromptPath);
-  chosen_ = int64_dataset(kChosenPath);
-  rejected_ = int64_dataset(kRejectedPath);
-  if (options.with_num_context) num_context_ = int64_dataset(kNumContextPath);
+  prompt_ = int64_dataset(kPromptPath, options.expected_responses);
+  chosen_ = int64_dataset(kChosenPath, options.expected_pairs);
+  rejected_ = int64_dataset(kRejectedPath, options.expected_pairs);
+  if (options.with_num_context) {
+    num_context_ = int64_dataset(kNumContextPath, options.expected_users);
+  }
 }
 
 StoreWriter::~StoreWriter() {
@@ -96,9 +110,12 @@ void StoreWriter::add_truth_rows(const std::string& name, const double* rows, in
                                  int64_t width) {
   auto& dataset = truth_[name];
   if (dataset == nullptr) {
+    create_group(file_.get(), kTruthGroup, path_);
+    // Truth rows are per response or per user; the larger count bounds the chunk.
+    const int64_t expected = std::max(options_.expected_responses, options_.expected_users);
     dataset = std::make_unique<AppendableDataset>(
         file_.get(), std::string(kTruthGroup) + "/" + name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-        width, options_.compress);
+        width, options_.compress, expected);
   }
   dataset->append(rows, count);
 }
@@ -113,7 +130,7 @@ std::string StoreWriter::finish() {
   for (auto& [name, dataset] : truth_) dataset->flush();
   const auto write_all = [&](const char* name, const std::vector<int64_t>& values) {
     AppendableDataset dataset(file_.get(), name, H5T_STD_I64LE, H5T_NATIVE_INT64, 0,
-                              options_.compress);
+                              options_.compress, static_cast<int64_t>(values.size()));
     dataset.append(values.data(), static_cast<int64_t>(values.size()));
     dataset.flush();
   };
@@ -129,7 +146,8 @@ std::string StoreWriter::finish() {
     VRF_H5_CHECK(H5Tset_cset(type.get(), H5T_CSET_UTF8), path_);
     std::vector<const char*> pointers;
     for (const auto& n : names_) pointers.push_back(n.c_str());
-    AppendableDataset dataset(file_.get(), kUserNamePath, type.get(), type.get(), 0, false);
+    AppendableDataset dataset(file_.get(), kUserNamePath, type.get(), type.get(), 0, false,
+                              static_cast<int64_t>(pointers.size()));
     dataset.append(pointers.data(), static_cast<int64_t>(pointers.size()));
     dataset.flush();
   }

@@ -17,6 +17,8 @@ struct StoreWriterOptions {
   bool compress = false;          // shuffle + deflate(4) on every dataset
   bool with_num_context = false;  // write /users/num_context (stores of new users)
   bool overwrite = false;         // replace an existing file (--force)
+  // Sizes when known in advance (0 = unknown): they only shrink the chunks of small datasets.
+  int64_t expected_responses = 0, expected_pairs = 0, expected_users = 0;
 };
 
 // Appends responses and users in order (users by strictly increasing id, each with its pairs)

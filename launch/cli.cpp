@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "core/errors.h"
+#include "launch/data_commands.h"
 
 namespace po = boost::program_options;
 
@@ -32,7 +33,9 @@ void print_help(const po::options_description& options, std::ostream& out) {
 }  // namespace
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> kCommands;  // subcommands arrive with later issues
+  static const std::vector<Command> kCommands = {
+      {"data", "synthesize, import and inspect preference stores", run_data_command},
+  };
   return kCommands;
 }
 
