@@ -13,16 +13,27 @@
 namespace vrf::io {
 namespace {
 
-// A generator for a tuple of seeds (seed, epoch[, block or user]).
-std::mt19937_64 seeded(std::initializer_list<uint64_t> parts) {
-  std::vector<uint32_t> words;
-  for (uint64_t p : parts) {
-    words.push_back(static_cast<uint32_t>(p));
-    words.push_back(static_cast<uint32_t>(p >> 32));
+// SplitMix64 (Steele, Lea, Flood 2014): a small, fast generator for one visit's sampling, seeded
+// from a tuple (seed, epoch[, block or user]) by mixing each part in. Seeding a Mersenne twister
+// per visit cost more than the rest of batch assembly.
+class SplitMix64 {
+ public:
+  using result_type = uint64_t;
+  explicit SplitMix64(std::initializer_list<uint64_t> parts) {
+    for (uint64_t p : parts) state_ = mix(state_ ^ p);
   }
-  std::seed_seq seq(words.begin(), words.end());
-  return std::mt19937_64(seq);
-}
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return ~uint64_t{0}; }
+  result_type operator()() { return mix(state_ += 0x9e3779b97f4a7c15ULL); }
+
+ private:
+  static uint64_t mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t state_ = 0x853c49e6748fea9bULL;
+};
 
 }  // namespace
 
@@ -116,7 +127,7 @@ PairStream::~PairStream() {
 std::vector<int64_t> PairStream::block_order(int64_t epoch) const {
   std::vector<int64_t> order(blocks_.size());
   std::iota(order.begin(), order.end(), 0);
-  auto rng = seeded({options_.seed, static_cast<uint64_t>(epoch)});
+  SplitMix64 rng({options_.seed, static_cast<uint64_t>(epoch)});
   std::shuffle(order.begin(), order.end(), rng);
   return order;
 }
@@ -127,14 +138,17 @@ std::vector<int64_t> PairStream::user_order(int64_t epoch, int64_t block) const 
   for (int64_t u = blocks_[block].first; u < blocks_[block].second; ++u) {
     if (offsets[u + 1] > offsets[u]) users.push_back(u);
   }
-  auto rng = seeded({options_.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(block)});
+  SplitMix64 rng({options_.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(block)});
   std::shuffle(users.begin(), users.end(), rng);
   return users;
 }
 
 std::unique_ptr<PairStream::Block> PairStream::load(int64_t epoch, int64_t first_position,
-                                                    int64_t block, int64_t skip) const {
-  auto b = std::make_unique<Block>();
+                                                    int64_t block, int64_t skip,
+                                                    std::unique_ptr<Block> into) const {
+  // Reusing a consumed block's buffers avoids faulting in fresh pages for every block.
+  auto b = into != nullptr ? std::move(into) : std::make_unique<Block>();
+  b->next = 0;
   b->epoch = epoch;
   b->first_position = first_position + skip;
   b->order = user_order(epoch, block);
@@ -162,13 +176,22 @@ void PairStream::produce(StreamCursor start) {
         const int64_t skip =
             epoch == start.epoch ? std::clamp<int64_t>(start.position - position, 0, users) : 0;
         if (skip < users) {
-          auto loaded = load(epoch, position, block, skip);
+          std::unique_ptr<Block> recycled;
+          {
+            std::lock_guard<std::mutex> lock(mutex_);
+            recycled = std::move(spare_);
+          }
+          const auto started = std::chrono::steady_clock::now();
+          auto loaded = load(epoch, position, block, skip, std::move(recycled));
+          const double busy =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
           const int64_t bytes = static_cast<int64_t>(
               (loaded->chosen.size() + loaded->rejected.size()) * 8 + loaded->rows.size() * 4);
           std::unique_lock<std::mutex> lock(mutex_);
+          bytes_read_ += bytes;
+          io_busy_seconds_ += busy;
           changed_.wait(lock, [&] { return stopping_ || ready_.empty(); });
           if (stopping_) return;
-          bytes_read_ += bytes;
           ready_.push_back(std::move(loaded));
           changed_.notify_all();
         }
@@ -190,6 +213,7 @@ PairStream::Block& PairStream::current_block() {
     io_wait_seconds_ +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - waiting).count();
     if (ready_.empty()) std::rethrow_exception(io_error_);
+    if (current_ != nullptr) spare_ = std::move(current_);
     current_ = std::move(ready_.front());
     ready_.pop_front();
     changed_.notify_all();
@@ -201,8 +225,7 @@ PairStream::Visit PairStream::sample_visit(const Block& block, int64_t user) con
   const auto& offsets = store_->offsets();
   const int64_t first = offsets[user] - block.pair_base;
   const int64_t n = offsets[user + 1] - offsets[user];
-  auto rng =
-      seeded({options_.seed, static_cast<uint64_t>(block.epoch), static_cast<uint64_t>(user)});
+  SplitMix64 rng({options_.seed, static_cast<uint64_t>(block.epoch), static_cast<uint64_t>(user)});
   int64_t c = 0;
   if (options_.use_context) {
     const int64_t most = std::min(options_.context_max, n - 1);
@@ -248,6 +271,8 @@ core::PairBatch PairStream::next_batch(int64_t users) {
       cursor_ = {cursor_.epoch + 1, 0};
     }
     rows[i] = user;
+    context[i].reserve(visit.context.size() * dim_);
+    query[i].reserve(visit.query.size() * dim_);
     for (const auto& [c, r] : visit.context) {
       for (int64_t k = 0; k < dim_; ++k) context[i].push_back(c[k] - r[k]);
     }
@@ -264,18 +289,20 @@ core::PairBatch PairStream::next_batch(int64_t users) {
   batch.query_delta = torch::zeros({users, q_max, dim_}, f32);
   batch.query_mask = torch::zeros({users, q_max}, f32);
   if (options_.with_query_chosen) batch.query_chosen = torch::zeros({users, q_max, dim_}, f32);
+  // Raw copies into the zero-filled tensors: per-user tensor ops would dominate assembly.
   const auto copy_in = [&](const std::vector<float>& values, torch::Tensor& data,
-                           torch::Tensor& mask, int64_t i) {
+                           torch::Tensor* mask, int64_t i) {
     const int64_t n = static_cast<int64_t>(values.size()) / dim_;
-    if (n == 0) return;
-    std::memcpy(data[i].data_ptr<float>(), values.data(), values.size() * sizeof(float));
-    if (mask.defined()) mask[i].slice(0, 0, n).fill_(1);
+    std::copy(values.begin(), values.end(), data.data_ptr<float>() + i * data.stride(0));
+    if (mask != nullptr) {
+      float* row = mask->data_ptr<float>() + i * mask->stride(0);
+      std::fill(row, row + n, 1.0f);
+    }
   };
-  torch::Tensor no_mask;
   for (int64_t i = 0; i < users; ++i) {
-    copy_in(context[i], batch.context_delta, batch.context_mask, i);
-    copy_in(query[i], batch.query_delta, batch.query_mask, i);
-    if (options_.with_query_chosen) copy_in(chosen[i], batch.query_chosen, no_mask, i);
+    copy_in(context[i], batch.context_delta, &batch.context_mask, i);
+    copy_in(query[i], batch.query_delta, &batch.query_mask, i);
+    if (options_.with_query_chosen) copy_in(chosen[i], batch.query_chosen, nullptr, i);
   }
   batch.user_rows = torch::tensor(rows, torch::kInt64);
   return batch;
@@ -284,6 +311,11 @@ core::PairBatch PairStream::next_batch(int64_t users) {
 int64_t PairStream::bytes_read() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return bytes_read_;
+}
+
+double PairStream::io_busy_seconds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return io_busy_seconds_;
 }
 
 }  // namespace vrf::io

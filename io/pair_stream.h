@@ -60,15 +60,18 @@ class PairStream {
   bool embeddings_cached() const { return !cache_.empty(); }
   int64_t embedding_dim() const { return dim_; }
   double io_wait_seconds() const { return io_wait_seconds_; }  // consumer time blocked on I/O
-  int64_t bytes_read() const;                                  // by the I/O thread so far
+  int64_t bytes_read() const;      // by the I/O thread so far: indices and gathered rows
+  double io_busy_seconds() const;  // time the I/O thread spent reading blocks so far
 
  private:
   struct Block;
   struct Visit;
   std::vector<int64_t> block_order(int64_t epoch) const;
   std::vector<int64_t> user_order(int64_t epoch, int64_t block) const;
-  std::unique_ptr<Block> load(int64_t epoch, int64_t rank_in_epoch, int64_t block,
-                              int64_t skip) const;
+  // Reads block `block` of `epoch` into `into` (a recycled block whose buffers are reused, or
+  // null), skipping its first `skip` users.
+  std::unique_ptr<Block> load(int64_t epoch, int64_t first_position, int64_t block, int64_t skip,
+                              std::unique_ptr<Block> into) const;
   void produce(StreamCursor start);
   Block& current_block();
   Visit sample_visit(const Block& block, int64_t user) const;
@@ -85,9 +88,11 @@ class PairStream {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::unique_ptr<Block>> ready_;  // at most one prefetched block
+  std::unique_ptr<Block> spare_;              // a consumed block, for its buffers
   std::exception_ptr io_error_;
   bool stopping_ = false;
   int64_t bytes_read_ = 0;
+  double io_busy_seconds_ = 0;
 
   std::unique_ptr<Block> current_;
   StreamCursor cursor_;

@@ -3,6 +3,7 @@
 
 #include <c10/util/Half.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -106,8 +107,8 @@ PreferenceStore::PreferenceStore(const std::string& path) : path_(path) {
   }
 
   // Each required dataset: present, of the right type class and rank.
-  const auto require_int64 = [&](const char* name, int64_t length) {
-    Hdf5Handle dataset = open_dataset(name);
+  const auto require_int64 = [&](const char* name, int64_t length, int64_t cache_bytes = -1) {
+    Hdf5Handle dataset = open_dataset(name, cache_bytes);
     Hdf5Handle type(VRF_H5_CHECK(H5Dget_type(dataset.get()), path_));
     if (H5Tget_class(type.get()) != H5T_INTEGER || H5Tget_size(type.get()) != 8 ||
         H5Tget_sign(type.get()) != H5T_SGN_2) {
@@ -122,7 +123,9 @@ PreferenceStore::PreferenceStore(const std::string& path) : path_(path) {
     return std::make_pair(std::move(dataset), shape[0]);
   };
 
-  embedding_ = open_dataset(kEmbeddingPath);
+  // Pairs are read front to back in large ranges: no chunk cache, HDF5 reads straight into place.
+  // Embedding rows are gathered in runs that revisit chunks: a cache of 64 MiB.
+  embedding_ = open_dataset(kEmbeddingPath, int64_t{64} << 20);
   {
     Hdf5Handle type(VRF_H5_CHECK(H5Dget_type(embedding_.get()), path_));
     const size_t size = H5Tget_size(type.get());
@@ -139,9 +142,9 @@ PreferenceStore::PreferenceStore(const std::string& path) : path_(path) {
     num_responses_ = shape[0];
   }
   require_int64(kPromptPath, num_responses_);
-  auto [chosen, num_pairs] = require_int64(kChosenPath, -1);
+  auto [chosen, num_pairs] = require_int64(kChosenPath, -1, 0);
   chosen_ = std::move(chosen);
-  rejected_ = require_int64(kRejectedPath, num_pairs).first;
+  rejected_ = require_int64(kRejectedPath, num_pairs, 0).first;
   const int64_t num_users = require_int64(kUserIdPath, -1).second;
   require_int64(kOffsetsPath, num_users + 1);
   user_ids_ = read_int64(kUserIdPath, 0, num_users);
@@ -188,7 +191,7 @@ PreferenceStore::PreferenceStore(const std::string& path) : path_(path) {
   has_truth_ = H5Lexists(file, kTruthGroup, H5P_DEFAULT) > 0;
 }
 
-Hdf5Handle PreferenceStore::open_dataset(const char* name) const {
+Hdf5Handle PreferenceStore::open_dataset(const char* name, int64_t chunk_cache_bytes) const {
   // H5Lexists on "/a/b" fails when "/a" is missing: check each level.
   std::string prefix;
   std::istringstream parts(name);
@@ -200,7 +203,13 @@ Hdf5Handle PreferenceStore::open_dataset(const char* name) const {
                       std::to_string(kStoreFormatVersion) + ", io/FORMAT.md)");
     }
   }
-  return Hdf5Handle(VRF_H5_CHECK(H5Dopen2(file_.get(), name, H5P_DEFAULT), path_ + ": " + name));
+  Hdf5Handle access(VRF_H5_CHECK(H5Pcreate(H5P_DATASET_ACCESS), path_));
+  if (chunk_cache_bytes >= 0) {
+    VRF_H5_CHECK(H5Pset_chunk_cache(access.get(), 1009, static_cast<size_t>(chunk_cache_bytes),
+                                    H5D_CHUNK_CACHE_W0_DEFAULT),
+                 path_);
+  }
+  return Hdf5Handle(VRF_H5_CHECK(H5Dopen2(file_.get(), name, access.get()), path_ + ": " + name));
 }
 
 std::vector<int64_t> PreferenceStore::read_int64(const char* name, int64_t begin,
@@ -226,22 +235,31 @@ void PreferenceStore::read_pairs(int64_t begin, int64_t end, std::vector<int64_t
   chosen.resize(static_cast<size_t>(end - begin));
   rejected.resize(chosen.size());
   if (chosen.empty()) return;
+  // Read and check in pieces of about one chunk, so that the check finds each piece still in cache.
+  constexpr int64_t kPieceRows = kChunkBytes / 8;
   for (auto [dataset, values, name] : {std::tuple{chosen_.get(), &chosen, kChosenPath},
                                        std::tuple{rejected_.get(), &rejected, kRejectedPath}}) {
     const std::string what = path_ + ": " + name;
-    Hdf5Handle file_space = row_selection(dataset, begin, end, what);
-    Hdf5Handle mem_space = memory_space(end - begin, 0, what);
-    VRF_H5_CHECK(H5Dread(dataset, H5T_NATIVE_INT64, mem_space.get(), file_space.get(), H5P_DEFAULT,
-                         values->data()),
-                 what);
-    for (size_t i = 0; i < values->size(); ++i) {
-      const int64_t v = (*values)[i];
-      if (v < 0 || v >= num_responses_) {
-        throw DataError(path_ + ": dataset " + name + " row " +
-                        std::to_string(begin + static_cast<int64_t>(i)) + ": response index " +
-                        std::to_string(v) + " outside [0, " + std::to_string(num_responses_) +
-                        ") (the rows of " + kEmbeddingPath + ")");
+    for (int64_t piece = begin; piece < end; piece += kPieceRows) {
+      const int64_t piece_end = std::min(end, piece + kPieceRows);
+      int64_t* out = values->data() + (piece - begin);
+      Hdf5Handle file_space = row_selection(dataset, piece, piece_end, what);
+      Hdf5Handle mem_space = memory_space(piece_end - piece, 0, what);
+      VRF_H5_CHECK(
+          H5Dread(dataset, H5T_NATIVE_INT64, mem_space.get(), file_space.get(), H5P_DEFAULT, out),
+          what);
+      // Negative indices become huge when unsigned: one branch-free compare covers [0, R).
+      bool bad = false;
+      for (int64_t i = 0; i < piece_end - piece; ++i) {
+        bad |= static_cast<uint64_t>(out[i]) >= static_cast<uint64_t>(num_responses_);
       }
+      if (!bad) continue;
+      const auto* wrong = std::find_if(out, out + (piece_end - piece),
+                                       [&](int64_t v) { return v < 0 || v >= num_responses_; });
+      throw DataError(path_ + ": dataset " + name + " row " +
+                      std::to_string(piece + (wrong - out)) + ": response index " +
+                      std::to_string(*wrong) + " outside [0, " + std::to_string(num_responses_) +
+                      ") (the rows of " + kEmbeddingPath + ")");
     }
   }
 }

@@ -57,7 +57,8 @@ class PreferenceStore {
   std::vector<DatasetLayout> layout() const;
 
  private:
-  Hdf5Handle open_dataset(const char* name) const;
+  // chunk_cache_bytes: HDF5's chunk cache for this dataset; -1 keeps the library default.
+  Hdf5Handle open_dataset(const char* name, int64_t chunk_cache_bytes = -1) const;
   std::vector<int64_t> read_int64(const char* name, int64_t begin, int64_t end) const;
   void read_embedding_block(int64_t begin, int64_t end, float* out) const;
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "io/jsonl_importer.h"
 #include "io/store_summary.h"
 #include "io/synthetic_benchmark.h"
 #include "launch/command_options.h"
@@ -69,6 +70,35 @@ int run_synth(const std::vector<std::string>& args, std::ostream& out) {
       << c.users << " seen users (" << s.train_pairs << " train, " << s.val_pairs << " val, "
       << s.test_pairs << " test pairs), " << c.unseen_users << " unseen users (" << s.unseen_pairs
       << " pairs)\n";
+  return 0;
+}
+
+int run_import(const std::vector<std::string>& args, std::ostream& out) {
+  io::JsonlImportOptions o;
+  std::string dtype = "float32";
+  po::options_description options("vrf data import options");
+  // clang-format off
+  options.add_options()
+      ("jsonl", po::value(&o.jsonl_path)->required(),
+       "input: one JSON object per line, {\"user\", \"prompt\", \"chosen\", \"rejected\"} with "
+       "embedding arrays or strings (io/jsonl_importer.h)")
+      ("out", po::value(&o.out_path)->required(), "the store to write (.h5)")
+      ("text-dim", po::value(&o.text_dim)->default_value(o.text_dim),
+       "embedding width D of the hashing n-gram featurizer used for string responses")
+      ("dtype", po::value(&dtype)->default_value(dtype), "embedding dtype: float16 or float32")
+      ("compress", po::bool_switch(&o.compress), "shuffle + deflate every dataset")
+      ("sort-memory-mb", po::value(&o.sort_memory_mb)->default_value(o.sort_memory_mb),
+       "MiB of pair records sorted in memory before a run is spilled to disk")
+      ("force", po::bool_switch(&o.overwrite), "overwrite an existing output file");
+  // clang-format on
+  const auto vm = parse_command_options("data import", "vrf data import --jsonl FILE --out FILE.h5",
+                                        options, args, out);
+  if (!vm) return 0;
+  o.dtype = io::parse_embedding_dtype(dtype, "--dtype");
+  const auto s = io::import_jsonl(o, &std::cerr);
+  out << "wrote " << o.out_path << ": " << s.users << " users, " << s.pairs << " pairs, "
+      << s.responses << " distinct responses, D = " << s.embedding_dim
+      << (s.text ? " (hashed text features)" : " (embeddings)") << "\n";
   return 0;
 }
 
@@ -135,8 +165,9 @@ int run_inspect(const std::vector<std::string>& args, std::ostream& out) {
 
 int run_data_command(const std::vector<std::string>& args, std::ostream& out) {
   const std::string help =
-      "Usage: vrf data <synth|inspect> [options]\n\n"
+      "Usage: vrf data <synth|import|inspect> [options]\n\n"
       "  synth     write the synthetic benchmark (train/val/test/unseen stores with truth)\n"
+      "  import    convert JSONL preference pairs (embeddings or text) into a store\n"
       "  inspect   summarize and fully validate a store\n\n"
       "Run 'vrf data <command> --help' for its options.\n";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
@@ -145,8 +176,10 @@ int run_data_command(const std::vector<std::string>& args, std::ostream& out) {
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "synth") return run_synth(rest, out);
+  if (args[0] == "import") return run_import(rest, out);
   if (args[0] == "inspect") return run_inspect(rest, out);
-  throw ConfigError("vrf data: unknown command '" + args[0] + "'; expected synth or inspect");
+  throw ConfigError("vrf data: unknown command '" + args[0] +
+                    "'; expected synth, import or inspect");
 }
 
 }  // namespace vrf::launch

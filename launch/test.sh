@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # launch/test.sh — installs what is missing (Debian 12), builds vrf in build/ (Release), checks
-# formatting and runs the unit and MPI test suites. Re-running reuses the build.
+# formatting and runs the unit and MPI test suites. Re-running reuses the build. Benchmarks are
+# built (so that they keep compiling) but not run.
 #
 #   bash launch/test.sh            # VRF_WERROR=ON turns compiler warnings into errors (CI does)
 #   BUILD_DIR=build-x bash launch/test.sh
@@ -13,7 +14,7 @@ jobs="$(nproc)"
 
 # --- 1. Dependencies ------------------------------------------------------------------------------
 packages=(cmake g++ make clang-format libtorch-dev libopenmpi-dev openmpi-bin libhdf5-dev
-  libboost-program-options-dev libgtest-dev nlohmann-json3-dev)
+  libboost-program-options-dev libgtest-dev nlohmann-json3-dev libbenchmark-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,7 +33,7 @@ fi
 # --- 2. Build -------------------------------------------------------------------------------------
 echo "== configuring $build_dir (Release, VRF_WERROR=$werror)"
 cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DVRF_WERROR="$werror" \
-  -DVRF_BUILD_TESTS=ON >/dev/null
+  -DVRF_BUILD_TESTS=ON -DVRF_BUILD_BENCHMARKS=ON >/dev/null
 echo "== building with $jobs jobs"
 cmake --build "$build_dir" -j "$jobs"
 
