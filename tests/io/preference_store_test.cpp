@@ -113,6 +113,57 @@ TEST(StoreWriterTest, AbandonedWriterLeavesNoFile) {
   EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
 }
 
+// The h5py example of io/FORMAT.md, written the way h5py writes it: contiguous datasets, integer
+// attributes, no chunking or compression.
+TEST(ForeignStoreTest, TheFormatDocumentsH5pyExampleIsReadable) {
+  test::TempDir dir;
+  const auto path = dir.file("mine.h5");
+  const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const auto attribute = [&](const char* name, int64_t value) {
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(file, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT64, &value);
+    H5Aclose(a);
+    H5Sclose(space);
+  };
+  attribute("vrf_format_version", 1);
+  attribute("embedding_dim", 4);
+  const hid_t links = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(links, 1);
+  const auto dataset = [&](const char* name, hid_t type, hid_t mem_type, std::vector<hsize_t> dims,
+                           const void* data) {
+    const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    const hid_t d = H5Dcreate2(file, name, type, space, links, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    H5Dclose(d);
+    H5Sclose(space);
+  };
+  std::vector<float> embedding(24);
+  for (size_t i = 0; i < embedding.size(); ++i) embedding[i] = 0.5f * float(i);
+  const std::vector<int64_t> prompt = {0, 0, 1, 1, 2, 2}, chosen = {0, 2, 5}, rejected = {1, 3, 4},
+                             ids = {7, 9}, offsets = {0, 2, 3};
+  dataset("responses/embedding", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {6, 4}, embedding.data());
+  dataset("responses/prompt", H5T_STD_I64LE, H5T_NATIVE_INT64, {6}, prompt.data());
+  dataset("pairs/chosen", H5T_STD_I64LE, H5T_NATIVE_INT64, {3}, chosen.data());
+  dataset("pairs/rejected", H5T_STD_I64LE, H5T_NATIVE_INT64, {3}, rejected.data());
+  dataset("users/id", H5T_STD_I64LE, H5T_NATIVE_INT64, {2}, ids.data());
+  dataset("users/offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, {3}, offsets.data());
+  H5Pclose(links);
+  H5Fclose(file);
+
+  const PreferenceStore store(path);
+  EXPECT_EQ(store.num_users(), 2);
+  EXPECT_EQ(store.num_pairs(), 3);
+  std::vector<int64_t> c, r;
+  store.read_pairs(0, 3, c, r);
+  EXPECT_EQ(c, chosen);
+  std::vector<float> rows(24);
+  store.gather_embeddings({0, 1, 2, 3, 4, 5}, rows.data());
+  EXPECT_EQ(rows, embedding);
+  for (const auto& d : store.layout()) EXPECT_TRUE(d.chunk.empty()) << d.path << " is contiguous";
+}
+
 // --- One malformed store per rule. ---------------------------------------------------------------
 
 class MalformedStoreTest : public ::testing::Test {
