@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "io/sorted_runs.h"
 #include "io/store_writer.h"
 #include "io/text_featurizer.h"
 
@@ -30,13 +31,6 @@ constexpr const char* kExpectedLine =
     "expected one JSON object per line: {\"user\": string or integer, \"prompt\": string or "
     "integer, \"chosen\": R, \"rejected\": R} with R an array of numbers or a string";
 constexpr int64_t kProgressLines = 1000000;
-constexpr int64_t kReadBlockRecords = 4096;  // per spilled run during the merge (128 KiB)
-
-// One pair as sorted and spilled. `user` is the user's index in order of first appearance; `line`
-// (unique, increasing) keeps a user's pairs in input order.
-struct PairRecord {
-  int64_t user, chosen, rejected, line;
-};
 
 // "a string", "an array", ... for messages.
 std::string a_type(const json& value) {
@@ -44,91 +38,6 @@ std::string a_type(const json& value) {
   if (value.is_null()) return name;
   return (value.is_array() || value.is_object() ? "an " : "a ") + name;
 }
-
-// Sorts by (rank[user], line): the store's user order, then input order.
-void sort_records(std::vector<PairRecord>& records, const std::vector<int64_t>& rank) {
-  std::sort(records.begin(), records.end(), [&](const PairRecord& a, const PairRecord& b) {
-    return rank[a.user] != rank[b.user] ? rank[a.user] < rank[b.user] : a.line < b.line;
-  });
-}
-
-// Spilled runs of records; each file is removed on destruction, whatever happened.
-class SpillRuns {
- public:
-  struct Run {
-    std::string path;
-    int64_t count;
-    bool string_order;  // sorted by user name (else by integer id)
-  };
-
-  explicit SpillRuns(std::string prefix) : prefix_(std::move(prefix)) {}
-  SpillRuns(const SpillRuns&) = delete;
-  SpillRuns& operator=(const SpillRuns&) = delete;
-  ~SpillRuns() {
-    for (const auto& run : runs_) {
-      std::error_code ignored;
-      std::filesystem::remove(run.path, ignored);
-    }
-  }
-
-  std::vector<Run>& runs() { return runs_; }
-
-  void add(const std::vector<PairRecord>& records, bool string_order) {
-    runs_.push_back({prefix_ + std::to_string(runs_.size()) + ".tmp", 0, string_order});
-    write(runs_.back(), records);
-  }
-  void write(Run& run, const std::vector<PairRecord>& records) const {
-    std::ofstream out(run.path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(records.data()),
-              static_cast<std::streamsize>(records.size() * sizeof(PairRecord)));
-    out.close();
-    if (!out) {
-      throw DataError(run.path + ": cannot write a temporary sort run (" + std::strerror(errno) +
-                      "); expected free space next to the output");
-    }
-    run.count = static_cast<int64_t>(records.size());
-  }
-
- private:
-  std::string prefix_;
-  std::vector<Run> runs_;
-};
-
-// Reads one sorted run front to back, from memory or from a spilled file (block by block).
-class RunCursor {
- public:
-  explicit RunCursor(const std::vector<PairRecord>& records)
-      : at_(records.data()), end_(records.data() + records.size()) {}
-  explicit RunCursor(const SpillRuns::Run& run)
-      : in_(run.path, std::ios::binary), path_(run.path), left_(run.count) {
-    refill();
-  }
-  bool done() const { return at_ == end_; }
-  const PairRecord& top() const { return *at_; }
-  void advance() {
-    if (++at_ == end_) refill();
-  }
-
- private:
-  void refill() {
-    const int64_t n = std::min(left_, kReadBlockRecords);
-    if (n == 0) return;
-    buffer_.resize(static_cast<size_t>(n));
-    in_.read(reinterpret_cast<char*>(buffer_.data()),
-             static_cast<std::streamsize>(n * sizeof(PairRecord)));
-    if (!in_) throw DataError(path_ + ": temporary sort run is shorter than written");
-    left_ -= n;
-    at_ = buffer_.data();
-    end_ = at_ + n;
-  }
-
-  std::ifstream in_;
-  std::string path_;
-  int64_t left_ = 0;
-  std::vector<PairRecord> buffer_;
-  const PairRecord* at_ = nullptr;
-  const PairRecord* end_ = nullptr;
-};
 
 class JsonlImporter {
  public:
