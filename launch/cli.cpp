@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "launch/data_commands.h"
+#include "launch/train_command.h"
 
 namespace po = boost::program_options;
 
@@ -35,6 +36,7 @@ void print_help(const po::options_description& options, std::ostream& out) {
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"data", "synthesize, import and inspect preference stores", run_data_command},
+      {"train", "train a model data-parallel (run under mpirun / srun)", run_train_command},
   };
   return kCommands;
 }

@@ -13,22 +13,8 @@ werror="${VRF_WERROR:-OFF}"
 jobs="$(nproc)"
 
 # --- 1. Dependencies ------------------------------------------------------------------------------
-packages=(cmake g++ make clang-format libtorch-dev libopenmpi-dev openmpi-bin libhdf5-dev
-  libboost-program-options-dev libgtest-dev nlohmann-json3-dev libbenchmark-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "== installing: ${missing[*]}"
-  sudo=""
-  if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || { echo "error: need root or sudo to install ${missing[*]}" >&2; exit 1; }
-    sudo="sudo"
-  fi
-  $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+source "$repo/launch/install_deps.sh"
+vrf_install_missing_packages
 
 # --- 2. Build -------------------------------------------------------------------------------------
 echo "== configuring $build_dir (Release, VRF_WERROR=$werror)"

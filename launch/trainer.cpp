@@ -1,0 +1,250 @@
+// launch/trainer.cpp — Trainer.
+#include "launch/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+
+#include "core/errors.h"
+#include "io/preference_store.h"
+#include "io/tensor_file.h"
+#include "launch/stop_signal.h"
+
+namespace vrf::launch {
+namespace {
+
+// Mean and std of every response embedding of `store`, in float64, read in blocks of 64 MiB.
+std::pair<torch::Tensor, torch::Tensor> embedding_statistics(const io::PreferenceStore& store) {
+  const int64_t d = store.embedding_dim(), r = store.num_responses();
+  auto sum = torch::zeros({d}, torch::kFloat64), squares = torch::zeros({d}, torch::kFloat64);
+  const int64_t block = std::max<int64_t>(1, (int64_t{64} << 20) / (4 * d));
+  std::vector<float> rows;
+  for (int64_t begin = 0; begin < r; begin += block) {
+    const int64_t end = std::min(r, begin + block);
+    rows.resize(static_cast<size_t>((end - begin) * d));
+    store.read_embeddings(begin, end, rows.data());
+    const auto x = torch::from_blob(rows.data(), {end - begin, d}).to(torch::kFloat64);
+    sum += x.sum(0);
+    squares += (x * x).sum(0);
+  }
+  const auto mean = sum / double(r);
+  const auto var = (squares / double(r) - mean * mean).clamp_min(0);
+  return {mean, var.sqrt()};
+}
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<int64_t>(seconds);
+  std::ostringstream out;
+  if (s >= 3600) out << s / 3600 << "h";
+  if (s >= 60) out << (s / 60) % 60 << "m";
+  out << s % 60 << "s";
+  return out.str();
+}
+
+}  // namespace
+
+Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, std::ostream& log,
+                 std::function<void(const std::string&)> abort_job)
+    : config_(config), communicator_(communicator), log_(log), abort_job_(std::move(abort_job)) {
+  if (config_.train_path.empty()) throw ConfigError("--train is required: the training store");
+  const io::PreferenceStore train(config_.train_path);
+  const int world = communicator_.size(), rank = communicator_.rank();
+  if (config_.batch_users < world) {
+    throw ConfigError("--batch-users " + std::to_string(config_.batch_users) +
+                      " is smaller than the " + std::to_string(world) +
+                      " ranks; every rank needs at least one user per step");
+  }
+  if (config_.steps <= 0 && config_.epochs <= 0) {
+    throw ConfigError("give --steps N or --epochs E (both are 0)");
+  }
+  config_.model.input_dim = train.embedding_dim();
+  config_.model.validate();
+  if (config_.ckpt_dir.empty()) config_.ckpt_dir = config_.run_dir + "/checkpoints";
+
+  sharder_ = std::make_unique<dist::UserSharder>(train.offsets(), world);
+  const auto [begin, end] = sharder_->range(rank);
+  for (int64_t u = 0; u < train.num_users(); ++u) {
+    users_per_epoch_ += train.offsets()[u + 1] > train.offsets()[u];
+  }
+  const int64_t steps_per_epoch =
+      (users_per_epoch_ + config_.batch_users - 1) / config_.batch_users;
+  total_steps_ = config_.steps > 0
+                     ? config_.steps
+                     : static_cast<int64_t>(std::ceil(config_.epochs * double(steps_per_epoch)));
+  local_batch_users_ = config_.batch_users / world + (rank < config_.batch_users % world ? 1 : 0);
+
+  io::PairStreamOptions stream;
+  stream.user_begin = begin;
+  stream.user_end = end;
+  stream.seed = config_.optimizer.seed;
+  stream.use_context =
+      config_.model.kind == core::ModelKind::kVrf || config_.model.kind == core::ModelKind::kVpl;
+  stream.context_min = config_.context_min;
+  stream.context_max = config_.context_max;
+  stream.query_max = config_.query_max;
+  stream.with_query_chosen = config_.model.basis_hidden > 0;
+  stream.embedding_cache_mb = config_.embedding_cache_mb;
+  stream.block_bytes = config_.block_mb << 20;
+  stream_ = std::make_unique<io::PairStream>(config_.train_path, stream);
+  if (!config_.val_path.empty()) {
+    validator_ = std::make_unique<Validator>(config_.train_path, config_.val_path, begin, end,
+                                             config_.eval_context_max, config_.val_max_users);
+  }
+
+  torch::manual_seed(config_.optimizer.seed);
+  auto model = core::make_reward_model(config_.model);
+  const auto [mean, std] = embedding_statistics(train);
+  model->standardizer()->set_statistics(mean.to(torch::kFloat32), std.to(torch::kFloat32));
+  step_ = std::make_unique<TrainingStep>(model, communicator_, config_.optimizer, begin, end);
+
+  if (rank == 0) {
+    std::filesystem::create_directories(config_.run_dir);
+    log_ << "vrf train: model " << core::to_string(config_.model.kind) << ", " << world
+         << " rank(s), " << train.num_users() << " users (" << users_per_epoch_ << " with pairs), "
+         << train.num_pairs() << " pairs, D = " << train.embedding_dim() << "; " << total_steps_
+         << " steps of " << config_.batch_users << " users (" << steps_per_epoch << " per epoch); "
+         << step_->all_reducer().bytes_per_step() << " gradient bytes all-reduced per step"
+         << std::endl;
+  }
+}
+
+double Trainer::learning_rate(int64_t step) const {
+  const double lr = config_.optimizer.lr;
+  if (step < config_.warmup_steps) return lr * double(step + 1) / double(config_.warmup_steps);
+  const double span = std::max<int64_t>(1, total_steps_ - config_.warmup_steps);
+  const double progress = std::min(1.0, double(step - config_.warmup_steps) / span);
+  const double floor = config_.lr_min_ratio * lr;
+  return floor + 0.5 * (lr - floor) * (1 + std::cos(M_PI * progress));
+}
+
+void Trainer::log_metrics(const std::string& json_line) {
+  if (communicator_.rank() != 0) return;
+  std::ofstream out(config_.run_dir + "/metrics.jsonl", std::ios::app);
+  out << json_line << "\n";
+}
+
+std::string Trainer::save_checkpoint(int64_t step) {
+  const std::string dir = config_.ckpt_dir + "/step-" + std::to_string(step);
+  if (communicator_.rank() == 0) {
+    std::filesystem::create_directories(dir);
+    io::NamedTensors tensors;
+    for (const auto& p : step_->model().named_parameters()) {
+      tensors.emplace_back("/params/" + p.key(), p.value());
+    }
+    for (const auto& b : step_->model().named_buffers()) {
+      tensors.emplace_back("/buffers/" + b.key(), b.value());
+    }
+    io::write_tensor_file(dir + "/shared.h5", tensors);
+    nlohmann::json manifest = {{"format", "vrf-checkpoint"},
+                               {"version", 0},
+                               {"step", step},
+                               {"world_size", communicator_.size()},
+                               {"model", core::to_string(config_.model.kind)},
+                               {"files", {"shared.h5"}}};
+    const std::string tmp = dir + "/manifest.json.tmp";
+    std::ofstream(tmp) << manifest.dump(2) << "\n";
+    io::fsync_path(tmp);
+    std::filesystem::rename(tmp, dir + "/manifest.json");  // the commit marker, written last
+    io::fsync_path(dir);
+  }
+  communicator_.barrier();
+  return dir;
+}
+
+TrainSummary Trainer::run() {
+  TrainSummary summary;
+  Watchdog watchdog(config_.collective_timeout_s, [this](int64_t step, double seconds) {
+    std::ostringstream message;
+    message << "step " << step << " has run for " << seconds << " s, over --collective-timeout "
+            << config_.collective_timeout_s << " s: a rank is stuck or gone; aborting the job";
+    abort_job_(message.str());
+  });
+  const bool rank0 = communicator_.rank() == 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto window_start = started;
+  int64_t window_pairs = 0, bad_in_a_row = 0;
+  double loss_sum = 0, comm_seconds = 0;
+  int64_t loss_count = 0;
+  std::optional<ValidationResult> last_validation;
+  for (int64_t step = 0; step < total_steps_; ++step) {
+    watchdog.arm(step);
+    const auto batch = stream_->next_batch(local_batch_users_);
+    const auto result = step_->run(batch, learning_rate(step), stop_requested());
+    watchdog.disarm();
+    summary.steps = step + 1;
+    comm_seconds += result.comm_seconds;
+    if (!result.applied) {
+      ++summary.skipped_steps;
+      if (++bad_in_a_row >= config_.max_bad_steps) {
+        throw std::runtime_error(
+            "training aborted at step " + std::to_string(step) + ": " +
+            std::to_string(bad_in_a_row) +
+            " steps in a row had a non-finite loss or gradient (--max-bad-steps " +
+            std::to_string(config_.max_bad_steps) + "); lower --lr or check the data");
+      }
+    } else {
+      bad_in_a_row = 0;
+      loss_sum += result.loss;
+      ++loss_count;
+      summary.final_loss = result.loss;
+    }
+    window_pairs += result.global_pairs;
+    const bool last = step + 1 == total_steps_ || result.stop_requested;
+    if (validator_ && ((config_.eval_every > 0 && (step + 1) % config_.eval_every == 0) || last)) {
+      watchdog.arm(step);
+      last_validation = validator_->evaluate(*step_, communicator_);
+      watchdog.disarm();
+    }
+    if ((step + 1) % config_.log_every == 0 || last) {
+      const auto now = std::chrono::steady_clock::now();
+      const double window = std::chrono::duration<double>(now - window_start).count();
+      const double elapsed = std::chrono::duration<double>(now - started).count();
+      const double pairs_per_s = window > 0 ? double(window_pairs) / window : 0;
+      const double mean_loss = loss_count > 0 ? loss_sum / double(loss_count) : NAN;
+      const double epoch =
+          double(step + 1) * double(config_.batch_users) / double(users_per_epoch_);
+      const double eta = elapsed / double(step + 1) * double(total_steps_ - step - 1);
+      if (rank0) {
+        log_ << "step " << step + 1 << "/" << total_steps_ << " | epoch " << std::fixed
+             << std::setprecision(2) << epoch << " | loss " << std::setprecision(4) << mean_loss;
+        if (last_validation) log_ << " | val_acc " << last_validation->accuracy;
+        log_ << " | " << std::setprecision(0) << pairs_per_s << " pairs/s | eta "
+             << format_duration(eta) << std::defaultfloat << std::setprecision(6) << std::endl;
+      }
+      nlohmann::json line = {{"step", step + 1},
+                             {"epoch", epoch},
+                             {"loss", mean_loss},
+                             {"lr", learning_rate(step)},
+                             {"pairs_per_s", pairs_per_s},
+                             {"skipped_steps", summary.skipped_steps},
+                             {"comm_seconds", comm_seconds},
+                             {"io_wait_seconds", stream_->io_wait_seconds()},
+                             {"elapsed_s", elapsed}};
+      line["val_accuracy"] =
+          last_validation ? nlohmann::json(last_validation->accuracy) : nlohmann::json(nullptr);
+      if (last_validation) line["val_nll"] = last_validation->nll;
+      log_metrics(line.dump());
+      window_start = now;
+      window_pairs = 0;
+      loss_sum = 0;
+      loss_count = 0;
+    }
+    if (result.stop_requested) {
+      summary.stopped_early = true;
+      if (rank0)
+        log_ << "stop requested (signal): saving and exiting at step " << step + 1 << std::endl;
+      break;
+    }
+  }
+  summary.validation = last_validation;
+  summary.checkpoint = save_checkpoint(summary.steps);
+  if (rank0) log_ << "saved " << summary.checkpoint << std::endl;
+  return summary;
+}
+
+}  // namespace vrf::launch

@@ -1,0 +1,62 @@
+// launch/trainer.h — the training loop of `vrf train`: sharded streaming, steps, schedule,
+// validation, progress and metrics, health, watchdog, stop requests, final checkpoint.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "distributed/communicator.h"
+#include "distributed/user_sharder.h"
+#include "io/pair_stream.h"
+#include "launch/train_config.h"
+#include "launch/training_step.h"
+#include "launch/validator.h"
+#include "launch/watchdog.h"
+
+namespace vrf::launch {
+
+struct TrainSummary {
+  int64_t steps = 0;           // optimizer steps taken (skipped ones included)
+  int64_t skipped_steps = 0;   // non-finite steps skipped by all ranks
+  bool stopped_early = false;  // a stop request (signal) ended training
+  double final_loss = 0;
+  std::optional<ValidationResult> validation;  // at the end, when --val is given
+  std::string checkpoint;                      // the step directory written at the end
+};
+
+// Construction validates the stores and the configuration identically on every rank (so a bad
+// input fails everywhere before the first collective), shards the users, builds the model with
+// standardization statistics of the training store, and broadcasts the shared state from rank 0.
+// run() is collective. `abort_job(message)` must end every rank (MPI_Abort); the watchdog calls
+// it when a step exceeds config.collective_timeout_s. Rank 0 writes progress to `log` and
+// metrics to <run_dir>/metrics.jsonl.
+class Trainer {
+ public:
+  Trainer(const TrainConfig& config, dist::Communicator& communicator, std::ostream& log,
+          std::function<void(const std::string&)> abort_job);
+
+  TrainSummary run();
+
+  int64_t total_steps() const { return total_steps_; }
+  std::pair<int64_t, int64_t> user_range() const { return sharder_->range(communicator_.rank()); }
+
+ private:
+  double learning_rate(int64_t step) const;
+  std::string save_checkpoint(int64_t step);
+  void log_metrics(const std::string& json_line);
+
+  TrainConfig config_;
+  dist::Communicator& communicator_;
+  std::ostream& log_;
+  std::function<void(const std::string&)> abort_job_;
+  std::unique_ptr<dist::UserSharder> sharder_;
+  std::unique_ptr<io::PairStream> stream_;
+  std::unique_ptr<TrainingStep> step_;
+  std::unique_ptr<Validator> validator_;
+  int64_t total_steps_ = 0, users_per_epoch_ = 0, local_batch_users_ = 0;
+};
+
+}  // namespace vrf::launch
