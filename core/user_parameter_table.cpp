@@ -25,7 +25,8 @@ double hashed_normal(uint64_t seed, int64_t row, int64_t column) {
 }  // namespace
 
 UserParameterTable::UserParameterTable(int64_t first_row, int64_t rows, int64_t width,
-                                       double init_std, uint64_t seed, torch::ScalarType dtype) {
+                                       double init_std, uint64_t seed, torch::ScalarType dtype,
+                                       torch::Device device) {
   TORCH_CHECK(first_row >= 0 && rows >= 0 && width > 0,
               "UserParameterTable: need first_row, rows >= 0 and width > 0; got ", first_row, ", ",
               rows, " x ", width);
@@ -36,10 +37,10 @@ UserParameterTable::UserParameterTable(int64_t first_row, int64_t rows, int64_t 
       data[i * width + j] = init_std * hashed_normal(seed, first_row + i, j);
     }
   }
-  values_ = initial.to(dtype);
+  values_ = initial.to(device, dtype);
   m_ = torch::zeros_like(values_);
   v_ = torch::zeros_like(values_);
-  steps_ = torch::zeros({rows}, torch::kInt64);
+  steps_ = torch::zeros({rows}, torch::TensorOptions().dtype(torch::kInt64).device(device));
 }
 
 torch::Tensor UserParameterTable::gather(const torch::Tensor& rows) const {
@@ -48,7 +49,7 @@ torch::Tensor UserParameterTable::gather(const torch::Tensor& rows) const {
   TORCH_CHECK(rows.numel() == 0 ||
                   (rows.min().item<int64_t>() >= 0 && rows.max().item<int64_t>() < values_.size(0)),
               "UserParameterTable::gather: a row lies outside [0, ", values_.size(0), ")");
-  return values_.index_select(0, rows).detach().requires_grad_();
+  return values_.index_select(0, rows.to(values_.device())).detach().requires_grad_();
 }
 
 void UserParameterTable::apply_gradient(const torch::Tensor& rows, const torch::Tensor& grad,
@@ -57,7 +58,8 @@ void UserParameterTable::apply_gradient(const torch::Tensor& rows, const torch::
               "UserParameterTable::apply_gradient: grad must be [", rows.size(0), ", ", width(),
               "]; got ", grad.sizes());
   torch::NoGradGuard no_grad;
-  const auto [unique, inverse] = at::_unique(rows, /*sorted=*/true, /*return_inverse=*/true);
+  const auto [unique, inverse] =
+      at::_unique(rows.to(values_.device()), /*sorted=*/true, /*return_inverse=*/true);
   const auto g = torch::zeros({unique.size(0), width()}, values_.options())
                      .index_add_(0, inverse, grad.to(values_.scalar_type()));
   const auto step = steps_.index_select(0, unique) + 1;

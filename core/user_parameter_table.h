@@ -18,9 +18,10 @@ struct RowwiseAdamOptions {
 class UserParameterTable {
  public:
   UserParameterTable(int64_t first_row, int64_t rows, int64_t width, double init_std, uint64_t seed,
-                     torch::ScalarType dtype = torch::kFloat32);
+                     torch::ScalarType dtype = torch::kFloat32, torch::Device device = torch::kCPU);
 
-  // A leaf copy of the given rows ([B] int64 local indices) that requires grad: [B, width].
+  // A leaf copy of the given rows ([B] int64 local indices, any device) that requires grad:
+  // [B, width] on the table's device.
   torch::Tensor gather(const torch::Tensor& rows) const;
   // One Adam update of the given rows from the gradient of a gather()ed tensor ([B, width]);
   // repeated rows have their gradients summed first.

@@ -23,6 +23,18 @@ cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DVRF_WERROR="$werro
 echo "== building with $jobs jobs"
 cmake --build "$build_dir" -j "$jobs"
 
+# NCCL backend: compile and link against the CUDA toolkit's NCCL when it is there (no GPU needed),
+# so that the code behind VRF_WITH_NCCL cannot rot.
+cuda_root="${CUDA_HOME:-/usr/local/cuda}"
+if [[ -f "$cuda_root/include/nccl.h" ]]; then
+  echo "== building vrf with the NCCL backend against $cuda_root (compile and link only)"
+  cmake -S "$repo" -B "$build_dir-nccl" -DCMAKE_BUILD_TYPE=Release -DVRF_WERROR="$werror" \
+    -DVRF_WITH_NCCL=ON -DVRF_BUILD_TESTS=OFF -DCUDAToolkit_ROOT="$cuda_root" >/dev/null
+  cmake --build "$build_dir-nccl" -j "$jobs" --target vrf
+else
+  echo "== no NCCL under $cuda_root: skipping the NCCL build"
+fi
+
 # --- 3. Formatting --------------------------------------------------------------------------------
 echo "== checking formatting (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1))"
 cd "$repo"

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "core/errors.h"
+#include "distributed/communicator_factory.h"
 #include "distributed/mpi_communicator.h"
 #include "launch/command_options.h"
 #include "launch/stop_signal.h"
@@ -53,6 +54,9 @@ int run_train_command(const std::vector<std::string>& args, std::ostream& out) {
       ("run-dir", po::value(&c.run_dir)->default_value(c.run_dir),
        "directory for metrics.jsonl (and checkpoints unless --ckpt-dir)")
       ("ckpt-dir", po::value(&c.ckpt_dir), "checkpoint directory (default <run-dir>/checkpoints)")
+      ("backend", po::value(&c.backend)->default_value(c.backend),
+       "gradient all-reduce: mpi (CPU tensors) or nccl (CUDA tensors; needs a VRF_WITH_NCCL build)")
+      ("device", po::value(&c.device)->default_value(c.device), "cpu or cuda (one GPU per rank)")
       ("bases", po::value(&m.num_bases)->default_value(m.num_bases), "number of bases K")
       ("latent-dim", po::value(&m.latent_dim)->default_value(m.latent_dim), "latent dimension d")
       ("hidden", po::value(&m.hidden_dim)->default_value(m.hidden_dim),
@@ -118,6 +122,18 @@ int run_train_command(const std::vector<std::string>& args, std::ostream& out) {
     throw ConfigError("--warmup-steps and --eval-every must be >= 0");
   }
   if (!(c.collective_timeout_s > 0)) throw ConfigError("--collective-timeout must be positive");
+  // Device and backend are checked before any communicator exists.
+  if (c.device != "cpu" && c.device != "cuda") {
+    throw ConfigError("--device: unknown value '" + c.device + "'; expected cpu or cuda");
+  }
+  if (c.device == "cuda" && !torch::cuda::is_available()) {
+    throw ConfigError("--device cuda: no CUDA device is usable (LibTorch without CUDA, or no GPU)");
+  }
+  if (c.backend == "nccl" && c.device != "cuda") {
+    throw ConfigError(
+        "--backend nccl all-reduces CUDA tensors; add --device cuda or use "
+        "--backend mpi");
+  }
 
   int initialized = 0;
   MPI_Initialized(&initialized);
@@ -126,15 +142,16 @@ int run_train_command(const std::vector<std::string>& args, std::ostream& out) {
     VRF_MPI_CHECK(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided));
   }
   {
-    dist::MpiCommunicator communicator;
-    check_slurm_world(communicator.size());
+    const auto communicator = dist::make_communicator(c.backend);
+    check_slurm_world(communicator->size());
     install_stop_signal_handlers();
-    Trainer trainer(c, communicator, out, [&communicator](const std::string& message) {
-      std::cerr << "[rank " << communicator.rank() << "] error: " << message << std::endl;
+    const int rank = communicator->rank();
+    Trainer trainer(c, *communicator, out, [rank](const std::string& message) {
+      std::cerr << "[rank " << rank << "] error: " << message << std::endl;
       MPI_Abort(MPI_COMM_WORLD, 3);
     });
     const auto summary = trainer.run();
-    if (communicator.rank() == 0 && summary.validation) {
+    if (rank == 0 && summary.validation) {
       out << "final validation: accuracy " << summary.validation->accuracy << " on "
           << summary.validation->pairs << " pairs of " << summary.validation->users
           << " users, nll " << summary.validation->nll << "\n";

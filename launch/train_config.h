@@ -28,6 +28,9 @@ struct TrainConfig {
   double collective_timeout_s = 600;  // a step slower than this aborts the job
   int64_t embedding_cache_mb = 1024;
   int64_t block_mb = 32;
+  std::string backend = "mpi";  // communicator: mpi (CPU tensors) or nccl (CUDA tensors)
+  std::string device = "cpu";   // where the model and batches live: cpu or cuda (checked by
+                                // the train command before any communicator exists)
   std::string run_dir = "runs/latest";
   std::string ckpt_dir;  // empty: <run_dir>/checkpoints
 };

@@ -65,6 +65,7 @@ Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, st
   config_.model.input_dim = train.embedding_dim();
   config_.model.validate();
   if (config_.ckpt_dir.empty()) config_.ckpt_dir = config_.run_dir + "/checkpoints";
+  const torch::Device device(config_.device == "cuda" ? torch::kCUDA : torch::kCPU);
 
   sharder_ = std::make_unique<dist::UserSharder>(train.offsets(), world);
   const auto [begin, end] = sharder_->range(rank);
@@ -100,6 +101,7 @@ Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, st
   auto model = core::make_reward_model(config_.model);
   const auto [mean, std] = embedding_statistics(train);
   model->standardizer()->set_statistics(mean.to(torch::kFloat32), std.to(torch::kFloat32));
+  model->to(device);
   step_ = std::make_unique<TrainingStep>(model, communicator_, config_.optimizer, begin, end);
 
   if (rank == 0) {

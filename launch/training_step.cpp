@@ -31,7 +31,8 @@ TrainingStep::TrainingStep(std::shared_ptr<core::RewardModelImpl> model,
       std::make_unique<dist::GradientAllReducer>(shared_, communicator_, config.bucket_bytes);
   if (model_->user_param_dim() > 0) {
     user_table_.emplace(user_begin, user_end - user_begin, model_->user_param_dim(),
-                        config.user_init_std, config.seed, shared_.front().scalar_type());
+                        config.user_init_std, config.seed, shared_.front().scalar_type(),
+                        shared_.front().device());
   }
 }
 
@@ -44,15 +45,17 @@ torch::Tensor TrainingStep::user_params_for(const torch::Tensor& user_rows, bool
   return for_training ? rows : rows.detach();
 }
 
-StepResult TrainingStep::run(const core::PairBatch& batch, double lr, bool stop, bool poison) {
+StepResult TrainingStep::run(const core::PairBatch& host_batch, double lr, bool stop, bool poison) {
   StepResult result;
   model_->train();
+  const auto& reference = shared_.front();
+  const auto batch = host_batch.to(reference.device(), reference.scalar_type());
   const auto user_params = user_params_for(batch.user_rows, true);
   auto out = model_->forward(batch, user_params);
   if (poison) out.margins = out.margins * std::numeric_limits<double>::quiet_NaN();
 
   // One small all-reduce: [attenuation score sum, users, query pairs, stop requests].
-  const auto options = torch::TensorOptions().dtype(torch::kFloat64);
+  const auto options = torch::TensorOptions().dtype(torch::kFloat64).device(reference.device());
   auto globals = torch::stack({loss_.attenuation_score_sum(out).to(torch::kFloat64),
                                torch::tensor(double(batch.num_users()), options),
                                batch.query_mask.sum().to(torch::kFloat64),

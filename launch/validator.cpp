@@ -94,7 +94,9 @@ ValidationResult Validator::evaluate(TrainingStep& step, dist::Communicator& com
   auto& model = step.model();
   model.eval();
   double correct = 0, pairs = 0, nll = 0, users = 0;
-  for (const auto& batch : batches_) {
+  const auto reference = model.parameters().front();
+  for (const auto& host_batch : batches_) {
+    const auto batch = host_batch.to(reference.device(), reference.scalar_type());
     const auto out = model.forward(batch, step.user_params_for(batch.user_rows, false));
     const auto real = batch.query_mask > 0;
     correct += (out.margins > 0).logical_and(real).sum().item<double>();
