@@ -7,7 +7,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${BUILD_DIR:-$repo/build}"
 demo_dir="${DEMO_DIR:-$repo/runs/demo}"
-steps="${STEPS:-1500}"
+steps="${STEPS:-3000}"
 ranks="${RANKS:-2}"
 
 source "$repo/launch/install_deps.sh"

@@ -106,6 +106,7 @@ Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, st
 
   if (rank == 0) {
     std::filesystem::create_directories(config_.run_dir);
+    std::ofstream(config_.run_dir + "/config.json") << resolved_config_json().dump(2) << "\n";
     log_ << "vrf train: model " << core::to_string(config_.model.kind) << ", " << world
          << " rank(s), " << train.num_users() << " users (" << users_per_epoch_ << " with pairs), "
          << train.num_pairs() << " pairs, D = " << train.embedding_dim() << "; " << total_steps_
@@ -113,6 +114,51 @@ Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, st
          << step_->all_reducer().bytes_per_step() << " gradient bytes all-reduced per step"
          << std::endl;
   }
+}
+
+nlohmann::json Trainer::resolved_config_json() const {
+  const auto& m = config_.model;
+  const auto& o = config_.optimizer;
+  return {{"train", config_.train_path},
+          {"val", config_.val_path},
+          {"model",
+           {{"kind", core::to_string(m.kind)},
+            {"input_dim", m.input_dim},
+            {"bases", m.num_bases},
+            {"latent_dim", m.latent_dim},
+            {"hidden", m.hidden_dim},
+            {"basis_hidden", m.basis_hidden},
+            {"temperature", m.temperature},
+            {"learn_temperature", m.learn_temperature},
+            {"kl_weight", m.kl_weight},
+            {"aggregator", core::to_string(m.aggregator)},
+            {"attenuation", core::to_string(m.attenuation)},
+            {"attenuation_lambda", m.attenuation_lambda}}},
+          {"optimizer",
+           {{"lr", o.lr},
+            {"weight_decay", o.weight_decay},
+            {"user_init_std", o.user_init_std},
+            {"bucket_bytes", o.bucket_bytes},
+            {"seed", o.seed}}},
+          {"steps", total_steps_},
+          {"batch_users", config_.batch_users},
+          {"warmup_steps", config_.warmup_steps},
+          {"lr_min_ratio", config_.lr_min_ratio},
+          {"context_min", config_.context_min},
+          {"context_max", config_.context_max},
+          {"query_max", config_.query_max},
+          {"eval_every", config_.eval_every},
+          {"eval_context_max", config_.eval_context_max},
+          {"val_max_users", config_.val_max_users},
+          {"max_bad_steps", config_.max_bad_steps},
+          {"collective_timeout_s", config_.collective_timeout_s},
+          {"embedding_cache_mb", config_.embedding_cache_mb},
+          {"block_mb", config_.block_mb},
+          {"backend", config_.backend},
+          {"device", config_.device},
+          {"world_size", communicator_.size()},
+          {"run_dir", config_.run_dir},
+          {"ckpt_dir", config_.ckpt_dir}};
 }
 
 double Trainer::learning_rate(int64_t step) const {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -31,8 +32,8 @@ struct TrainSummary {
 // input fails everywhere before the first collective), shards the users, builds the model with
 // standardization statistics of the training store, and broadcasts the shared state from rank 0.
 // run() is collective. `abort_job(message)` must end every rank (MPI_Abort); the watchdog calls
-// it when a step exceeds config.collective_timeout_s. Rank 0 writes progress to `log` and
-// metrics to <run_dir>/metrics.jsonl.
+// it when a step exceeds config.collective_timeout_s. Rank 0 writes the resolved configuration to
+// <run_dir>/config.json, progress to `log` and metrics to <run_dir>/metrics.jsonl.
 class Trainer {
  public:
   Trainer(const TrainConfig& config, dist::Communicator& communicator, std::ostream& log,
@@ -45,6 +46,8 @@ class Trainer {
 
  private:
   double learning_rate(int64_t step) const;
+  // Every setting after defaults and derivations (written to <run_dir>/config.json by rank 0).
+  nlohmann::json resolved_config_json() const;
   std::string save_checkpoint(int64_t step);
   void log_metrics(const std::string& json_line);
 

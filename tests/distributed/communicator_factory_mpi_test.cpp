@@ -1,10 +1,9 @@
 // tests/distributed/communicator_factory_mpi_test.cpp — backends by name; what cannot be honoured
 // is refused with the option named.
-#include "distributed/communicator_factory.h"
-
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
+#include "distributed/communicator_factory.h"
 
 namespace vrf::dist {
 namespace {
