@@ -72,4 +72,14 @@ code=$?
 grep -q "stop requested (signal): saving and exiting at step" "$tmp/out" || fail "no stop line"
 step=$(grep -o "exiting at step [0-9]*" "$tmp/out" | grep -o "[0-9]*$")
 [[ -f "$tmp/r4/checkpoints/step-$step/manifest.json" ]] || fail "no checkpoint at step $step"
+# 5. A diverging run (absurd learning rate): every rank skips the non-finite steps together and
+#    the job aborts after --max-bad-steps of them in a row, with the same message on every rank.
+run2 train --train "$tmp/d/train.h5" --steps 200 --lr 1e20 --warmup-steps 0 --max-bad-steps 3 \
+  --run-dir "$tmp/r5" >"$tmp/out" 2>&1
+code=$?
+[[ $code -ne 0 && $code -ne 124 ]] || fail "diverging run: exit $code"
+for r in 0 1; do
+  grep -q "\[rank $r\] error: training aborted at step [0-9]*: 3 steps in a row had a non-finite" \
+    "$tmp/out" || fail "rank $r message: $(cat "$tmp/out")"
+done
 echo "train faults: all checks passed"

@@ -15,7 +15,10 @@ namespace {
 
 constexpr int64_t kUsers = 24;  // global users; rank r owns [r U / W, (r + 1) U / W)
 
-core::PairBatch select_users(const core::PairBatch& batch, const torch::Tensor& index) {
+// The users of `batch` in [begin, end), in batch order: what the owner rank of that range sees.
+core::PairBatch owned_users(const core::PairBatch& batch, int64_t begin, int64_t end) {
+  const auto index =
+      torch::nonzero((batch.user_rows >= begin).logical_and(batch.user_rows < end)).view(-1);
   core::PairBatch out;
   out.context_delta = batch.context_delta.index_select(0, index);
   out.context_mask = batch.context_mask.index_select(0, index);
@@ -63,9 +66,7 @@ TEST_P(DataParallelTest, WRanksEqualOneRankWithTheWholeBatch) {
   auto reference = make_step(GetParam(), self, 0, kUsers);  // every rank computes it alone
   for (int step = 0; step < 4; ++step) {
     const auto global = global_batch(step, w);
-    const auto mine =
-        torch::nonzero((global.user_rows >= begin).logical_and(global.user_rows < end)).view(-1);
-    const auto local = select_users(global, mine);
+    const auto local = owned_users(global, begin, end);
     const auto a = distributed->run(local, 1e-2, false);
     const auto b = reference->run(global, 1e-2, false);
     ASSERT_TRUE(a.applied && b.applied);
@@ -94,11 +95,7 @@ TEST(AgreedHealthTest, NanOnOneRankIsSkippedByAll) {
   const int w = world.size(), r = world.rank();
   auto step = make_step(core::ModelKind::kVrf, world, r * kUsers / w, (r + 1) * kUsers / w);
   const auto global = global_batch(0, w);
-  const auto mine =
-      torch::nonzero(
-          (global.user_rows >= r * kUsers / w).logical_and(global.user_rows < (r + 1) * kUsers / w))
-          .view(-1);
-  const auto local = select_users(global, mine);
+  const auto local = owned_users(global, r * kUsers / w, (r + 1) * kUsers / w);
   std::vector<torch::Tensor> before;
   for (const auto& p : step->model().parameters()) before.push_back(p.detach().clone());
   const auto result = step->run(local, 1e-2, false, /*poison=*/r == w - 1);
@@ -113,11 +110,7 @@ TEST(AgreedHealthTest, StopOnOneRankReachesAll) {
   const int w = world.size(), r = world.rank();
   auto step = make_step(core::ModelKind::kBt, world, r * kUsers / w, (r + 1) * kUsers / w);
   const auto global = global_batch(1, w);
-  const auto mine =
-      torch::nonzero(
-          (global.user_rows >= r * kUsers / w).logical_and(global.user_rows < (r + 1) * kUsers / w))
-          .view(-1);
-  const auto local = select_users(global, mine);
+  const auto local = owned_users(global, r * kUsers / w, (r + 1) * kUsers / w);
   EXPECT_FALSE(step->run(local, 1e-2, false).stop_requested);
   EXPECT_TRUE(step->run(local, 1e-2, /*stop=*/r == 0).stop_requested) << "rank " << r;
 }
