@@ -2,7 +2,8 @@
 # tests/launch/train_faults_test.sh VRF MPIEXEC POKE — `vrf train` under real mpiexec with 2 ranks: it
 # learns and checkpoints; bad input fails on every rank with a clear message; a rank that throws
 # mid-training, or dies, ends the whole job non-zero within the timeout (no hang); SIGUSR1 to one
-# rank stops all ranks at the same step with a checkpoint and exit code 0.
+# rank stops all ranks at the same step with a checkpoint and exit code 0; a diverging run aborts
+# after --max-bad-steps skipped steps.
 set -uo pipefail
 vrf="$1"
 mpiexec="$2"
