@@ -75,4 +75,23 @@ void UserParameterTable::apply_gradient(const torch::Tensor& rows, const torch::
                       values_.index_select(0, unique) - lr * m_hat / (v_hat.sqrt() + options_.eps));
 }
 
+void UserParameterTable::assign_rows(int64_t first, const torch::Tensor& values,
+                                     const torch::Tensor& first_moment,
+                                     const torch::Tensor& second_moment,
+                                     const torch::Tensor& steps) {
+  const int64_t n = values.size(0);
+  TORCH_CHECK(values.dim() == 2 && values.size(1) == width(),
+              "UserParameterTable::assign_rows: ", "saved rows of shape ", values.sizes(),
+              " do not fit a table of width ", width());
+  TORCH_CHECK(first >= 0 && first + n <= rows(), "UserParameterTable::assign_rows: rows [", first,
+              ", ", first + n, ") outside [0, ", rows(), ")");
+  TORCH_CHECK(first_moment.sizes() == values.sizes() && second_moment.sizes() == values.sizes() &&
+                  steps.dim() == 1 && steps.size(0) == n,
+              "UserParameterTable::assign_rows: moments or steps do not match the rows");
+  values_.slice(0, first, first + n).copy_(values);
+  m_.slice(0, first, first + n).copy_(first_moment);
+  v_.slice(0, first, first + n).copy_(second_moment);
+  steps_.slice(0, first, first + n).copy_(steps);
+}
+
 }  // namespace vrf::core

@@ -27,6 +27,11 @@ class UserParameterTable {
   // repeated rows have their gradients summed first.
   void apply_gradient(const torch::Tensor& rows, const torch::Tensor& grad, double lr);
 
+  // Overwrites local rows [first, first + n) with saved state (a checkpoint): values and moments
+  // [n, width], steps [n]. Throws c10::Error when the shapes do not fit.
+  void assign_rows(int64_t first, const torch::Tensor& values, const torch::Tensor& first_moment,
+                   const torch::Tensor& second_moment, const torch::Tensor& steps);
+
   int64_t rows() const { return values_.size(0); }
   int64_t width() const { return values_.size(1); }
   const torch::Tensor& values() const { return values_; }  // [rows, width]

@@ -54,6 +54,16 @@ int run_train_command(const std::vector<std::string>& args, std::ostream& out) {
       ("run-dir", po::value(&c.run_dir)->default_value(c.run_dir),
        "directory for metrics.jsonl (and checkpoints unless --ckpt-dir)")
       ("ckpt-dir", po::value(&c.ckpt_dir), "checkpoint directory (default <run-dir>/checkpoints)")
+      ("ckpt-every", po::value(&c.ckpt_every)->default_value(c.ckpt_every),
+       "steps between checkpoints (0: only at the end and on SIGTERM/SIGUSR1)")
+      ("ckpt-every-minutes", po::value(&c.ckpt_every_minutes)->default_value(c.ckpt_every_minutes),
+       "minutes between checkpoints (0: off)")
+      ("keep-last", po::value(&c.keep_last)->default_value(c.keep_last),
+       "committed checkpoints to keep; older ones are deleted after a new one commits (0: all)")
+      ("resume", po::value(&c.resume)->default_value(c.resume),
+       "auto (newest valid checkpoint in --ckpt-dir, else start fresh), never, or a checkpoint path")
+      ("force", po::bool_switch(&c.force),
+       "with --resume never: delete the checkpoints already in --ckpt-dir instead of refusing")
       ("backend", po::value(&c.backend)->default_value(c.backend),
        "gradient all-reduce: mpi (CPU tensors) or nccl (CUDA tensors; needs a VRF_WITH_NCCL build)")
       ("device", po::value(&c.device)->default_value(c.device), "cpu or cuda (one GPU per rank)")
@@ -122,6 +132,10 @@ int run_train_command(const std::vector<std::string>& args, std::ostream& out) {
     throw ConfigError("--warmup-steps and --eval-every must be >= 0");
   }
   if (!(c.collective_timeout_s > 0)) throw ConfigError("--collective-timeout must be positive");
+  if (c.ckpt_every < 0 || c.keep_last < 0 || !(c.ckpt_every_minutes >= 0)) {
+    throw ConfigError("--ckpt-every, --ckpt-every-minutes and --keep-last must be >= 0");
+  }
+  if (c.resume.empty()) throw ConfigError("--resume: give auto, never or a checkpoint path");
   // Device and backend are checked before any communicator exists.
   if (c.device != "cpu" && c.device != "cuda") {
     throw ConfigError("--device: unknown value '" + c.device + "'; expected cpu or cuda");

@@ -32,7 +32,12 @@ struct TrainConfig {
   std::string device = "cpu";   // where the model and batches live: cpu or cuda (checked by
                                 // the train command before any communicator exists)
   std::string run_dir = "runs/latest";
-  std::string ckpt_dir;  // empty: <run_dir>/checkpoints
+  std::string ckpt_dir;           // empty: <run_dir>/checkpoints
+  int64_t ckpt_every = 0;         // steps between checkpoints (0: only at the end and on signals)
+  double ckpt_every_minutes = 0;  // minutes between checkpoints, by rank 0's clock (0: off)
+  int64_t keep_last = 3;          // committed checkpoints kept (0: all)
+  std::string resume = "never";   // auto, never or a checkpoint path
+  bool force = false;             // with --resume never: delete existing checkpoints first
 };
 
 }  // namespace vrf::launch

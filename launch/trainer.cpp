@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "io/preference_store.h"
 #include "io/tensor_file.h"
+#include "launch/posterior_table.h"
 #include "launch/stop_signal.h"
 
 namespace vrf::launch {
@@ -52,7 +53,8 @@ Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, st
                  std::function<void(const std::string&)> abort_job)
     : config_(config), communicator_(communicator), log_(log), abort_job_(std::move(abort_job)) {
   if (config_.train_path.empty()) throw ConfigError("--train is required: the training store");
-  const io::PreferenceStore train(config_.train_path);
+  train_ = std::make_unique<io::PreferenceStore>(config_.train_path);
+  const io::PreferenceStore& train = *train_;
   const int world = communicator_.size(), rank = communicator_.rank();
   if (config_.batch_users < world) {
     throw ConfigError("--batch-users " + std::to_string(config_.batch_users) +
@@ -78,6 +80,35 @@ Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, st
                      ? config_.steps
                      : static_cast<int64_t>(std::ceil(config_.epochs * double(steps_per_epoch)));
   local_batch_users_ = config_.batch_users / world + (rank < config_.batch_users % world ? 1 : 0);
+  const auto resume_from = checkpoint_to_resume();
+
+  torch::manual_seed(config_.optimizer.seed);
+  auto model = core::make_reward_model(config_.model);
+  const auto [mean, std] = embedding_statistics(train);
+  model->standardizer()->set_statistics(mean.to(torch::kFloat32), std.to(torch::kFloat32));
+  model->to(device);
+  step_ = std::make_unique<TrainingStep>(model, communicator_, config_.optimizer, begin, end);
+  const nlohmann::json store_shape = {{"users", train.num_users()},
+                                      {"pairs", train.num_pairs()},
+                                      {"embedding_dim", train.embedding_dim()}};
+  checkpointer_ = std::make_unique<Checkpointer>(
+      config_.ckpt_dir, config_.keep_last, resolved_config_json(), store_shape, communicator_);
+  io::StreamCursor cursor;
+  if (resume_from) {
+    const auto restored =
+        checkpointer_->restore(*resume_from, *step_, begin, end, config_.optimizer.seed);
+    start_step_ = resumed_from_ = restored.step;
+    cursor = restored.cursor;
+    if (rank == 0) {
+      log_ << "resumed from " << resume_from->dir << " (step " << restored.step << ", epoch "
+           << restored.cursor.epoch
+           << (restored.resharded
+                   ? ", resharded from " + std::to_string(resume_from->manifest.world_size) +
+                         " rank(s): data order restarts at that epoch"
+                   : "")
+           << ")" << std::endl;
+    }
+  }
 
   io::PairStreamOptions stream;
   stream.user_begin = begin;
@@ -91,18 +122,12 @@ Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, st
   stream.with_query_chosen = config_.model.basis_hidden > 0;
   stream.embedding_cache_mb = config_.embedding_cache_mb;
   stream.block_bytes = config_.block_mb << 20;
-  stream_ = std::make_unique<io::PairStream>(config_.train_path, stream);
+  stream_ = std::make_unique<io::PairStream>(config_.train_path, stream, cursor);
   if (!config_.val_path.empty()) {
     validator_ = std::make_unique<Validator>(config_.train_path, config_.val_path, begin, end,
-                                             config_.eval_context_max, config_.val_max_users);
+                                             config_.eval_context_max, config_.val_max_users,
+                                             stream.with_query_chosen);
   }
-
-  torch::manual_seed(config_.optimizer.seed);
-  auto model = core::make_reward_model(config_.model);
-  const auto [mean, std] = embedding_statistics(train);
-  model->standardizer()->set_statistics(mean.to(torch::kFloat32), std.to(torch::kFloat32));
-  model->to(device);
-  step_ = std::make_unique<TrainingStep>(model, communicator_, config_.optimizer, begin, end);
 
   if (rank == 0) {
     std::filesystem::create_directories(config_.run_dir);
@@ -114,6 +139,55 @@ Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, st
          << step_->all_reducer().bytes_per_step() << " gradient bytes all-reduced per step"
          << std::endl;
   }
+}
+
+std::optional<io::FoundCheckpoint> Trainer::checkpoint_to_resume() {
+  const auto& mode = config_.resume;
+  if (mode == "never") {
+    std::vector<std::string> committed;
+    for (const auto& [step, dir] : io::list_step_directories(config_.ckpt_dir)) {
+      if (io::is_committed(dir)) committed.push_back(dir);
+    }
+    if (!committed.empty() && !config_.force) {
+      throw ConfigError("--ckpt-dir " + config_.ckpt_dir + " already holds " +
+                        std::to_string(committed.size()) + " checkpoint(s) (newest " +
+                        committed.back() +
+                        "); continue them with --resume auto, or add --force to delete them and "
+                        "start over");
+    }
+    if (!committed.empty() && communicator_.rank() == 0) {
+      for (const auto& [step, dir] : io::list_step_directories(config_.ckpt_dir)) {
+        std::filesystem::remove(std::filesystem::path(dir) / io::kManifestName);
+        std::filesystem::remove_all(dir);
+      }
+      log_ << "--force: deleted the checkpoints in " << config_.ckpt_dir << std::endl;
+    }
+    communicator_.barrier();
+    return std::nullopt;
+  }
+  if (mode == "auto") {
+    auto found = io::find_newest_valid_checkpoint(config_.ckpt_dir);
+    if (communicator_.rank() == 0) {
+      for (const auto& reason : found ? found->rejected : std::vector<std::string>{}) {
+        log_ << "warning: skipping a corrupt checkpoint: " << reason << std::endl;
+      }
+      if (!found) {
+        log_ << "--resume auto: no committed checkpoint in " << config_.ckpt_dir
+             << "; starting fresh" << std::endl;
+      }
+    }
+    if (!found) {
+      // Every newest candidate may have been rejected: say so rather than silently restart.
+      for (const auto& [step, dir] : io::list_step_directories(config_.ckpt_dir)) {
+        if (io::is_committed(dir)) {
+          throw DataError("--resume auto: no checkpoint in " + config_.ckpt_dir +
+                          " validates (e.g. " + dir + "); see `vrf ckpt inspect " + dir + "`");
+        }
+      }
+    }
+    return found;
+  }
+  return io::resolve_checkpoint(mode);
 }
 
 nlohmann::json Trainer::resolved_config_json() const {
@@ -158,7 +232,10 @@ nlohmann::json Trainer::resolved_config_json() const {
           {"device", config_.device},
           {"world_size", communicator_.size()},
           {"run_dir", config_.run_dir},
-          {"ckpt_dir", config_.ckpt_dir}};
+          {"ckpt_dir", config_.ckpt_dir},
+          {"ckpt_every", config_.ckpt_every},
+          {"ckpt_every_minutes", config_.ckpt_every_minutes},
+          {"keep_last", config_.keep_last}};
 }
 
 double Trainer::learning_rate(int64_t step) const {
@@ -177,31 +254,20 @@ void Trainer::log_metrics(const std::string& json_line) {
 }
 
 std::string Trainer::save_checkpoint(int64_t step) {
-  const std::string dir = config_.ckpt_dir + "/step-" + std::to_string(step);
+  const auto [begin, end] = sharder_->range(communicator_.rank());
+  const auto started = std::chrono::steady_clock::now();
+  const auto posterior =
+      compute_posterior_table(step_->model(), *train_, begin, end, config_.eval_context_max);
+  const double posterior_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto saved = checkpointer_->save(step, stream_->cursor(), *step_, posterior, begin, end);
   if (communicator_.rank() == 0) {
-    std::filesystem::create_directories(dir);
-    io::NamedTensors tensors;
-    for (const auto& p : step_->model().named_parameters()) {
-      tensors.emplace_back("/params/" + p.key(), p.value());
-    }
-    for (const auto& b : step_->model().named_buffers()) {
-      tensors.emplace_back("/buffers/" + b.key(), b.value());
-    }
-    io::write_tensor_file(dir + "/shared.h5", tensors);
-    nlohmann::json manifest = {{"format", "vrf-checkpoint"},
-                               {"version", 0},
-                               {"step", step},
-                               {"world_size", communicator_.size()},
-                               {"model", core::to_string(config_.model.kind)},
-                               {"files", {"shared.h5"}}};
-    const std::string tmp = dir + "/manifest.json.tmp";
-    std::ofstream(tmp) << manifest.dump(2) << "\n";
-    io::fsync_path(tmp);
-    std::filesystem::rename(tmp, dir + "/manifest.json");  // the commit marker, written last
-    io::fsync_path(dir);
+    log_ << "saved " << saved.dir << " (" << std::fixed << std::setprecision(1)
+         << double(saved.bytes) / 1e6 << " MB in " << std::setprecision(2) << saved.seconds
+         << " s; posterior table " << posterior_s << " s)" << std::defaultfloat
+         << std::setprecision(6) << std::endl;
   }
-  communicator_.barrier();
-  return dir;
+  return saved.dir;
 }
 
 TrainSummary Trainer::run() {
@@ -219,10 +285,24 @@ TrainSummary Trainer::run() {
   double loss_sum = 0, comm_seconds = 0;
   int64_t loss_count = 0;
   std::optional<ValidationResult> last_validation;
-  for (int64_t step = 0; step < total_steps_; ++step) {
+  summary.resumed_from = resumed_from_;
+  summary.steps = start_step_;
+  int64_t saved_step = resumed_from_;
+  auto last_save = started;
+  if (start_step_ >= total_steps_ && rank0) {
+    log_ << "the checkpoint is at step " << start_step_ << ", --steps is " << total_steps_
+         << ": nothing left to train" << std::endl;
+  }
+  for (int64_t step = start_step_; step < total_steps_; ++step) {
     watchdog.arm(step);
     const auto batch = stream_->next_batch(local_batch_users_);
-    const auto result = step_->run(batch, learning_rate(step), stop_requested());
+    StepRequests requests;
+    requests.stop = stop_requested();
+    requests.checkpoint =
+        rank0 && config_.ckpt_every_minutes > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - last_save).count() >=
+            60 * config_.ckpt_every_minutes;
+    const auto result = step_->run(batch, learning_rate(step), requests);
     watchdog.disarm();
     summary.steps = step + 1;
     comm_seconds += result.comm_seconds;
@@ -288,10 +368,23 @@ TrainSummary Trainer::run() {
         log_ << "stop requested (signal): saving and exiting at step " << step + 1 << std::endl;
       break;
     }
+    if (!last && ((config_.ckpt_every > 0 && (step + 1) % config_.ckpt_every == 0) ||
+                  result.checkpoint_requested)) {
+      watchdog.arm(step);
+      summary.checkpoint = save_checkpoint(step + 1);
+      watchdog.disarm();
+      saved_step = step + 1;
+      last_save = std::chrono::steady_clock::now();
+    }
   }
   summary.validation = last_validation;
-  summary.checkpoint = save_checkpoint(summary.steps);
-  if (rank0) log_ << "saved " << summary.checkpoint << std::endl;
+  if (saved_step != summary.steps) {
+    watchdog.arm(summary.steps);
+    summary.checkpoint = save_checkpoint(summary.steps);
+    watchdog.disarm();
+  } else if (summary.checkpoint.empty()) {
+    summary.checkpoint = io::step_directory(config_.ckpt_dir, summary.steps);
+  }
   return summary;
 }
 

@@ -12,6 +12,8 @@
 #include "distributed/communicator.h"
 #include "distributed/user_sharder.h"
 #include "io/pair_stream.h"
+#include "io/preference_store.h"
+#include "launch/checkpointer.h"
 #include "launch/train_config.h"
 #include "launch/training_step.h"
 #include "launch/validator.h"
@@ -25,12 +27,14 @@ struct TrainSummary {
   bool stopped_early = false;  // a stop request (signal) ended training
   double final_loss = 0;
   std::optional<ValidationResult> validation;  // at the end, when --val is given
-  std::string checkpoint;                      // the step directory written at the end
+  std::string checkpoint;                      // the newest step directory written
+  int64_t resumed_from = -1;                   // the step a checkpoint restored (-1: fresh)
 };
 
 // Construction validates the stores and the configuration identically on every rank (so a bad
 // input fails everywhere before the first collective), shards the users, builds the model with
-// standardization statistics of the training store, and broadcasts the shared state from rank 0.
+// standardization statistics of the training store, broadcasts the shared state from rank 0, and
+// applies --resume: every rank validates the same checkpoint files and restores its state.
 // run() is collective. `abort_job(message)` must end every rank (MPI_Abort); the watchdog calls
 // it when a step exceeds config.collective_timeout_s. Rank 0 writes the resolved configuration to
 // <run_dir>/config.json, progress to `log` and metrics to <run_dir>/metrics.jsonl.
@@ -48,18 +52,24 @@ class Trainer {
   double learning_rate(int64_t step) const;
   // Every setting after defaults and derivations (written to <run_dir>/config.json by rank 0).
   nlohmann::json resolved_config_json() const;
+  // Collective: the posterior table of this rank's users, then Checkpointer::save.
   std::string save_checkpoint(int64_t step);
+  // --resume: the checkpoint to restore (none for a fresh start); --force's cleanup on rank 0.
+  std::optional<io::FoundCheckpoint> checkpoint_to_resume();
   void log_metrics(const std::string& json_line);
 
   TrainConfig config_;
   dist::Communicator& communicator_;
   std::ostream& log_;
   std::function<void(const std::string&)> abort_job_;
+  std::unique_ptr<io::PreferenceStore> train_;
   std::unique_ptr<dist::UserSharder> sharder_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<io::PairStream> stream_;
   std::unique_ptr<TrainingStep> step_;
   std::unique_ptr<Validator> validator_;
   int64_t total_steps_ = 0, users_per_epoch_ = 0, local_batch_users_ = 0;
+  int64_t start_step_ = 0, resumed_from_ = -1;
 };
 
 }  // namespace vrf::launch

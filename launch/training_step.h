@@ -11,6 +11,7 @@
 #include "core/user_parameter_table.h"
 #include "distributed/communicator.h"
 #include "distributed/gradient_all_reducer.h"
+#include "io/tensor_file.h"
 
 namespace vrf::launch {
 
@@ -22,11 +23,18 @@ struct OptimizerConfig {
   uint64_t seed = 0;
 };
 
+// What one rank asks of a step; every rank learns whether any rank asked.
+struct StepRequests {
+  bool stop = false;        // a stop signal arrived
+  bool checkpoint = false;  // a timed checkpoint is due (--ckpt-every-minutes, rank 0's clock)
+};
+
 struct StepResult {
   bool applied = false;         // false: skipped by every rank (a non-finite loss or gradient)
   bool stop_requested = false;  // some rank asked to stop (signal); agreed by all ranks
-  double loss = 0;              // global mean loss of the step
-  double nll = 0;               // global mean Bradley-Terry NLL
+  bool checkpoint_requested = false;  // some rank asked for a checkpoint; agreed by all ranks
+  double loss = 0;                    // global mean loss of the step
+  double nll = 0;                     // global mean Bradley-Terry NLL
   int64_t global_users = 0;
   int64_t global_pairs = 0;  // query pairs scored in the step, all ranks
   double comm_seconds = 0;   // time in collectives on this rank
@@ -42,12 +50,24 @@ class TrainingStep {
                const OptimizerConfig& config, int64_t user_begin, int64_t user_end);
 
   // batch.user_rows are global user indices in [user_begin, user_end). `lr` is this step's
-  // learning rate; `stop` this rank's stop request; `poison` (tests only) makes the local loss NaN.
-  StepResult run(const core::PairBatch& batch, double lr, bool stop, bool poison = false);
+  // learning rate; `requests` this rank's; `poison` (tests only) makes the local loss NaN.
+  StepResult run(const core::PairBatch& batch, double lr, StepRequests requests = {},
+                 bool poison = false);
+
+  // The shared state every rank holds identically: "/params/<name>", "/buffers/<name>" and the
+  // AdamW state "/optimizer/<name>/{step,exp_avg,exp_avg_sq}" of parameters that have one.
+  io::NamedTensors shared_state() const;
+  // Restores what shared_state() returned (keys without their leading "/"-group prefix resolved
+  // the same way). Throws vrf::DataError naming `where`, the tensor and both shapes when the saved
+  // state does not fit this model.
+  void load_shared_state(const io::NamedTensors& state, const std::string& where);
 
   core::RewardModelImpl& model() { return *model_; }
   const core::PreferenceLoss& loss() const { return loss_; }
   core::UserParameterTable* user_table() { return user_table_ ? &*user_table_ : nullptr; }
+  const core::UserParameterTable* user_table() const {
+    return user_table_ ? &*user_table_ : nullptr;
+  }
   int64_t user_begin() const { return user_begin_; }
   const dist::GradientAllReducer& all_reducer() const { return *all_reducer_; }
   // The rows of the user table for global users `user_rows`, or undefined without a table.

@@ -9,9 +9,10 @@
 namespace vrf::launch {
 namespace {
 
-// Deltas of pairs [begin, end) of `store` into `out` ([n, D] floats appended).
+// Deltas of pairs [begin, end) of `store` appended to `out` ([n, D] floats), and when `chosen_out`
+// is given, phi(chosen) of the same pairs appended to it.
 void append_deltas(const io::PreferenceStore& store, int64_t begin, int64_t end,
-                   std::vector<float>& out) {
+                   std::vector<float>& out, std::vector<float>* chosen_out = nullptr) {
   std::vector<int64_t> chosen, rejected;
   store.read_pairs(begin, end, chosen, rejected);
   std::vector<int64_t> rows = chosen;
@@ -28,6 +29,7 @@ void append_deltas(const io::PreferenceStore& store, int64_t begin, int64_t end,
     const float* c = row(chosen[j]);
     const float* r = row(rejected[j]);
     for (int64_t k = 0; k < d; ++k) out.push_back(c[k] - r[k]);
+    if (chosen_out != nullptr) chosen_out->insert(chosen_out->end(), c, c + d);
   }
 }
 
@@ -35,7 +37,7 @@ void append_deltas(const io::PreferenceStore& store, int64_t begin, int64_t end,
 
 Validator::Validator(const std::string& train_path, const std::string& val_path, int64_t user_begin,
                      int64_t user_end, int64_t context_max, int64_t max_users,
-                     int64_t batch_users) {
+                     bool with_query_chosen, int64_t batch_users) {
   const io::PreferenceStore train(train_path), val(val_path);
   if (train.embedding_dim() != val.embedding_dim()) {
     throw DataError(val_path + ": embedding_dim " + std::to_string(val.embedding_dim()) +
@@ -57,7 +59,7 @@ Validator::Validator(const std::string& train_path, const std::string& val_path,
   for (size_t first = 0; first < users.size(); first += static_cast<size_t>(batch_users)) {
     const size_t last = std::min(users.size(), first + static_cast<size_t>(batch_users));
     const int64_t b = static_cast<int64_t>(last - first);
-    std::vector<std::vector<float>> context(b), query(b);
+    std::vector<std::vector<float>> context(b), query(b), chosen(b);
     int64_t c_max = 0, q_max = 0;
     std::vector<int64_t> rows(b);
     for (int64_t i = 0; i < b; ++i) {
@@ -66,7 +68,8 @@ Validator::Validator(const std::string& train_path, const std::string& val_path,
       const int64_t begin = train.offsets()[t];
       append_deltas(train, begin, std::min(train.offsets()[t + 1], begin + context_max),
                     context[i]);
-      append_deltas(val, val.offsets()[v], val.offsets()[v + 1], query[i]);
+      append_deltas(val, val.offsets()[v], val.offsets()[v + 1], query[i],
+                    with_query_chosen ? &chosen[i] : nullptr);
       c_max = std::max<int64_t>(c_max, context[i].size() / d);
       q_max = std::max<int64_t>(q_max, query[i].size() / d);
     }
@@ -75,6 +78,7 @@ Validator::Validator(const std::string& train_path, const std::string& val_path,
     batch.context_mask = torch::zeros({b, c_max});
     batch.query_delta = torch::zeros({b, q_max, d});
     batch.query_mask = torch::zeros({b, q_max});
+    if (with_query_chosen) batch.query_chosen = torch::zeros({b, q_max, d});
     for (int64_t i = 0; i < b; ++i) {
       const int64_t nc = context[i].size() / d, nq = query[i].size() / d;
       if (nc > 0) {
@@ -82,6 +86,9 @@ Validator::Validator(const std::string& train_path, const std::string& val_path,
         batch.context_mask[i].slice(0, 0, nc).fill_(1);
       }
       batch.query_delta[i].slice(0, 0, nq).copy_(torch::from_blob(query[i].data(), {nq, d}));
+      if (with_query_chosen) {
+        batch.query_chosen[i].slice(0, 0, nq).copy_(torch::from_blob(chosen[i].data(), {nq, d}));
+      }
       batch.query_mask[i].slice(0, 0, nq).fill_(1);
     }
     batch.user_rows = torch::tensor(rows, torch::kInt64);

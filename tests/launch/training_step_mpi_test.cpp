@@ -67,8 +67,8 @@ TEST_P(DataParallelTest, WRanksEqualOneRankWithTheWholeBatch) {
   for (int step = 0; step < 4; ++step) {
     const auto global = global_batch(step, w);
     const auto local = owned_users(global, begin, end);
-    const auto a = distributed->run(local, 1e-2, false);
-    const auto b = reference->run(global, 1e-2, false);
+    const auto a = distributed->run(local, 1e-2);
+    const auto b = reference->run(global, 1e-2);
     ASSERT_TRUE(a.applied && b.applied);
     EXPECT_EQ(a.global_users, b.global_users);
     EXPECT_NEAR(a.loss, b.loss, 1e-12) << "step " << step;
@@ -98,11 +98,11 @@ TEST(AgreedHealthTest, NanOnOneRankIsSkippedByAll) {
   const auto local = owned_users(global, r * kUsers / w, (r + 1) * kUsers / w);
   std::vector<torch::Tensor> before;
   for (const auto& p : step->model().parameters()) before.push_back(p.detach().clone());
-  const auto result = step->run(local, 1e-2, false, /*poison=*/r == w - 1);
+  const auto result = step->run(local, 1e-2, {}, /*poison=*/r == w - 1);
   EXPECT_FALSE(result.applied) << "rank " << r << " must skip the step another rank poisoned";
   size_t i = 0;
   for (const auto& p : step->model().parameters()) EXPECT_TRUE(p.equal(before[i++]));
-  EXPECT_TRUE(step->run(local, 1e-2, false).applied) << "the next clean step is applied";
+  EXPECT_TRUE(step->run(local, 1e-2).applied) << "the next clean step is applied";
 }
 
 TEST(AgreedHealthTest, StopOnOneRankReachesAll) {
@@ -111,8 +111,8 @@ TEST(AgreedHealthTest, StopOnOneRankReachesAll) {
   auto step = make_step(core::ModelKind::kBt, world, r * kUsers / w, (r + 1) * kUsers / w);
   const auto global = global_batch(1, w);
   const auto local = owned_users(global, r * kUsers / w, (r + 1) * kUsers / w);
-  EXPECT_FALSE(step->run(local, 1e-2, false).stop_requested);
-  EXPECT_TRUE(step->run(local, 1e-2, /*stop=*/r == 0).stop_requested) << "rank " << r;
+  EXPECT_FALSE(step->run(local, 1e-2).stop_requested);
+  EXPECT_TRUE(step->run(local, 1e-2, {/*stop=*/r == 0}).stop_requested) << "rank " << r;
 }
 
 }  // namespace
