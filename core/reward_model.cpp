@@ -28,6 +28,8 @@ torch::Tensor RewardModelImpl::mask_margins(const torch::Tensor& margins,
   return torch::where(mask > 0, margins, torch::zeros({}, margins.options()));
 }
 
+Posterior RewardModelImpl::encode(const PairBatch& /*batch*/) { return {}; }
+
 std::shared_ptr<RewardModelImpl> make_reward_model(const ModelConfig& config) {
   config.validate();
   switch (config.kind) {

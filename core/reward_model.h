@@ -31,6 +31,18 @@ class RewardModelImpl : public torch::nn::Module {
   virtual ModelOutput forward(const PairBatch& batch, const torch::Tensor& user_params) = 0;
   ModelOutput forward(const PairBatch& batch) { return forward(batch, torch::Tensor()); }
 
+  // The posterior q_u of the batch's context pairs (vpl, vrf); undefined tensors for models
+  // without an encoder.
+  virtual Posterior encode(const PairBatch& batch);
+  // forward() with each user's posterior given instead of encoded from the batch's context (rows of
+  // a stored posterior table, or encode()'s output): how seen users are scored. The batch's
+  // context is ignored. Models without an encoder ignore `posterior` and run forward().
+  virtual ModelOutput forward_with_posterior(const PairBatch& batch, const Posterior& posterior,
+                                             const torch::Tensor& user_params) {
+    (void)posterior;
+    return forward(batch, user_params);
+  }
+
   // Width of the per-user parameter rows forward() consumes; 0 for models without any.
   virtual int64_t user_param_dim() const { return 0; }
 

@@ -12,11 +12,20 @@ VplModelImpl::VplModelImpl(const ModelConfig& config) : RewardModelImpl(config) 
       register_module("reward_direction", torch::nn::Linear(config.latent_dim, config.input_dim));
 }
 
-ModelOutput VplModelImpl::forward(const PairBatch& batch, const torch::Tensor& /*user_params*/) {
+Posterior VplModelImpl::encode(const PairBatch& batch) {
+  return encoder_->forward(standardizer()->standardize_delta(batch.context_delta),
+                           batch.context_mask);
+}
+
+ModelOutput VplModelImpl::forward(const PairBatch& batch, const torch::Tensor& user_params) {
+  return forward_with_posterior(batch, encode(batch), user_params);
+}
+
+ModelOutput VplModelImpl::forward_with_posterior(const PairBatch& batch, const Posterior& posterior,
+                                                 const torch::Tensor& /*user_params*/) {
   const auto [delta, chosen] = standardized_queries(batch);
   ModelOutput out;
-  out.posterior =
-      encoder_->forward(standardizer()->standardize_delta(batch.context_delta), batch.context_mask);
+  out.posterior = posterior;
   auto z = out.posterior.mean;
   if (is_training()) {
     z = z + torch::exp(0.5 * out.posterior.logvar) * torch::randn_like(z);

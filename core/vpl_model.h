@@ -15,6 +15,9 @@ class VplModelImpl : public RewardModelImpl {
   explicit VplModelImpl(const ModelConfig& config);
   using RewardModelImpl::forward;
   ModelOutput forward(const PairBatch& batch, const torch::Tensor& user_params) override;
+  Posterior encode(const PairBatch& batch) override;
+  ModelOutput forward_with_posterior(const PairBatch& batch, const Posterior& posterior,
+                                     const torch::Tensor& user_params) override;
 
   VariationalEncoder& encoder() { return encoder_; }
   torch::nn::Linear& reward_direction() { return reward_direction_; }

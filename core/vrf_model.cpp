@@ -25,11 +25,20 @@ torch::Tensor VrfModelImpl::weights_of(const Posterior& posterior) const {
   return bases_->weights(posterior.mean, posterior.logvar, temperature());
 }
 
-ModelOutput VrfModelImpl::forward(const PairBatch& batch, const torch::Tensor& /*user_params*/) {
+Posterior VrfModelImpl::encode(const PairBatch& batch) {
+  return encoder_->forward(standardizer()->standardize_delta(batch.context_delta),
+                           batch.context_mask);
+}
+
+ModelOutput VrfModelImpl::forward(const PairBatch& batch, const torch::Tensor& user_params) {
+  return forward_with_posterior(batch, encode(batch), user_params);
+}
+
+ModelOutput VrfModelImpl::forward_with_posterior(const PairBatch& batch, const Posterior& posterior,
+                                                 const torch::Tensor& /*user_params*/) {
   const auto [delta, chosen] = standardized_queries(batch);
   ModelOutput out;
-  out.posterior =
-      encoder_->forward(standardizer()->standardize_delta(batch.context_delta), batch.context_mask);
+  out.posterior = posterior;
   out.weights = weights_of(out.posterior);                      // [B, K]
   const auto g = basis_rewards_->pair_features(delta, chosen);  // [B, Q, K]
   out.margins = mask_margins((g * out.weights.unsqueeze(1)).sum(-1), batch.query_mask);

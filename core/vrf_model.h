@@ -16,6 +16,9 @@ class VrfModelImpl : public RewardModelImpl {
   explicit VrfModelImpl(const ModelConfig& config);
   using RewardModelImpl::forward;
   ModelOutput forward(const PairBatch& batch, const torch::Tensor& user_params) override;
+  Posterior encode(const PairBatch& batch) override;
+  ModelOutput forward_with_posterior(const PairBatch& batch, const Posterior& posterior,
+                                     const torch::Tensor& user_params) override;
 
   // Basis weights of given posteriors ([B, d] each -> [B, K]), e.g. from a stored posterior table.
   torch::Tensor weights_of(const Posterior& posterior) const;

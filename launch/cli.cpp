@@ -7,7 +7,10 @@
 #include <ostream>
 
 #include "core/errors.h"
+#include "launch/ckpt_command.h"
 #include "launch/data_commands.h"
+#include "launch/eval_command.h"
+#include "launch/inference_commands.h"
 #include "launch/train_command.h"
 
 namespace po = boost::program_options;
@@ -37,6 +40,13 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"data", "synthesize, import and inspect preference stores", run_data_command},
       {"train", "train a model data-parallel (run under mpirun / srun)", run_train_command},
+      {"eval", "evaluate a checkpoint: seen and new users, calibration, best-of-N",
+       run_eval_command},
+      {"infer", "a new user's posterior, weights and uncertainty from a few pairs",
+       run_infer_command},
+      {"score", "rank candidate responses for a seen or a new user", run_score_command},
+      {"export", "write a checkpoint's weights to one portable HDF5 file", run_export_command},
+      {"ckpt", "inspect checkpoints: committed, valid, what they hold", run_ckpt_command},
   };
   return kCommands;
 }

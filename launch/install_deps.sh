@@ -2,7 +2,8 @@
 # launch/install_deps.sh — sourced by test.sh and demo.sh: installs the Debian packages vrf needs
 # when any is missing (apt-get update first), as root or through sudo.
 vrf_packages=(cmake g++ make clang-format libtorch-dev libopenmpi-dev openmpi-bin libhdf5-dev
-  libboost-program-options-dev libgtest-dev nlohmann-json3-dev libbenchmark-dev)
+  libboost-program-options-dev libgtest-dev nlohmann-json3-dev libbenchmark-dev
+  python3 python3-h5py python3-numpy)  # python3-*: tests of the export and report (h5py snippet)
 
 vrf_install_missing_packages() {
   local missing=() p sudo=""
