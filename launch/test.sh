@@ -52,6 +52,6 @@ clang-format --dry-run --Werror "${sources[@]}"
 # Open MPI refuses root and more ranks than cores unless told; tests launch mpiexec themselves.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-echo "== running ctest (labels unit, mpi, fault; never gpu)"
-ctest --test-dir "$build_dir" -L 'unit|mpi|fault' -LE gpu --output-on-failure -j "$jobs" \
+echo "== running ctest (labels unit, mpi, fault, slurm; never gpu)"
+ctest --test-dir "$build_dir" -L 'unit|mpi|fault|slurm' -LE gpu --output-on-failure -j "$jobs" \
   --timeout 600

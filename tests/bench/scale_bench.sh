@@ -6,8 +6,8 @@
 #  4. raw disk write speed with fsync (dd conv=fsync) of the same size, 3 times, in the same run.
 # Prints the wall time of each phase, peak RSS of each rank (GNU time), the checkpoint size, and
 # the checkpoint write speed as a ratio of the dd median. Environment: USERS, BATCH_USERS (1024),
-# EXTRA_STEPS (50), SYNTH_ARGS (more `vrf data synth` flags), SCALE_DIR (/tmp/vrf-scale-bench;
-# needs a few GB free).
+# EXTRA_STEPS (50), STEPS (instead of one epoch: this many steps, for memory comparisons),
+# SYNTH_ARGS (more `vrf data synth` flags), SCALE_DIR (/tmp/vrf-scale-bench; needs a few GB free).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 vrf="$(realpath "${1:-$repo/build/vrf}")"
@@ -43,8 +43,10 @@ train() { # PHASE ARGS...: 2 ranks under GNU time, one report per rank
     --eval-every 0 --log-every 100 --ckpt-dir "$dir/ckpt" --keep-last 1 --run-dir "$dir/run" "$@" \
     2>&1 | elapsed | tee "$dir/$phase.log"
 }
-echo "== one epoch, 2 ranks, $batch users per step"
-train epoch --epochs 1 --resume never
+length=(--epochs 1)
+[[ -n "${STEPS:-}" ]] && length=(--steps "$STEPS")
+echo "== ${length[*]}, 2 ranks, $batch users per step"
+train epoch "${length[@]}" --resume never
 epoch_steps=$(grep -o 'saved .*step-[0-9]*' "$dir/epoch.log" | tail -1 | grep -o '[0-9]*$')
 echo "== resume from step $epoch_steps, $extra more steps"
 train resume --steps $((epoch_steps + extra)) --resume auto

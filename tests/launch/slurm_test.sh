@@ -6,7 +6,7 @@
 # slurmctld, slurm-client and munge (installed with apt-get when missing); exits 77 (skip)
 # without root. Environment: VRF_SLURM_PORT (16817; slurmd uses the next port),
 # VRF_SLURM_TEST_TIMEOUT (seconds for the whole test, 360), VRF_SLURM_TRAIN_SECONDS (how long
-# the training would run unsignalled, 80; the warning comes 30-60 s into the run).
+# the training would run unsignalled, 100; the warning comes 30-60 s into the run).
 set -euo pipefail
 
 if (($# != 2)); then
@@ -19,7 +19,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 sbatch_script="$(realpath "$here/../../launch/slurm/train.sbatch")"
 port="${VRF_SLURM_PORT:-16817}"
 deadline=$((SECONDS + ${VRF_SLURM_TEST_TIMEOUT:-360}))
-train_seconds="${VRF_SLURM_TRAIN_SECONDS:-80}"
+train_seconds="${VRF_SLURM_TRAIN_SECONDS:-100}"
 
 say() { echo "[slurm_test +${SECONDS}s] $*"; }
 pass() { echo "PASS: $*"; }
@@ -256,8 +256,8 @@ done
 time_left ||
   die "timeout: job $job did not finish after its requeue (state $(field "$job" JobState))"
 say "job $job ended: $jstate, restarts $(field "$job" Restarts), exit code $(field "$job" ExitCode)"
-requeue_time="$(grep "requeueing job" "$out" | head -1 | cut -c16-34 || true)"
-restart_time="$(grep "job $job restart 1:" "$out" | head -1 | cut -c16-34 || true)"
+requeue_time="$(grep "requeueing job" "$out" | head -1 | cut -c15-33 || true)"
+restart_time="$(grep "job $job restart 1:" "$out" | head -1 | cut -c15-33 || true)"
 if [[ -n "$requeue_time" && -n "$restart_time" ]]; then
   say "requeued at $requeue_time, running again at $restart_time"
 fi
