@@ -42,6 +42,35 @@ std::vector<float> response_vector(const nlohmann::json& value, int64_t dim,
   return out;
 }
 
+// Calls visit(object, "FILE:LINE") for each non-blank line of a JSONL file; throws vrf::DataError
+// naming the line when it is not a JSON object with every key of `required`.
+template <typename Visit>
+void for_each_jsonl_object(const std::string& path, const std::vector<std::string>& required,
+                           const std::string& expected, Visit visit) {
+  std::ifstream in(path);
+  if (!in) throw DataError(path + ": cannot open");
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ":" + std::to_string(number);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      throw DataError(where + ": not JSON (" + e.what() + ")");
+    }
+    bool complete = j.is_object();
+    for (const auto& key : required) complete = complete && j.contains(key);
+    if (!complete) throw DataError(where + ": expected " + expected);
+    visit(j, where);
+  }
+}
+
+// A JSON scalar id as text: strings as they are, numbers as written.
+std::string id_text(const nlohmann::json& id) {
+  return id.is_string() ? id.get<std::string>() : id.dump();
+}
+
 // New users given by their pairs.
 struct PairsOfUser {
   std::string id;
@@ -77,28 +106,17 @@ std::vector<PairsOfUser> read_new_users(const std::string& path, int64_t dim) {
     }
     return users;
   }
-  std::ifstream in(path);
-  if (!in) throw DataError(path + ": cannot open (expected JSONL pairs or a .h5 store)");
   std::map<std::string, size_t> index;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(number);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw DataError(where + ": not JSON (" + e.what() + ")");
-    }
-    if (!j.is_object() || !j.contains("user") || !j.contains("chosen") || !j.contains("rejected")) {
-      throw DataError(where + ": expected {\"user\": ..., \"chosen\": ..., \"rejected\": ...}");
-    }
-    const std::string id = j["user"].is_string() ? j["user"].get<std::string>() : j["user"].dump();
-    const auto [it, added] = index.emplace(id, users.size());
-    if (added) users.push_back({id, {}, {}});
-    users[it->second].chosen.push_back(response_vector(j["chosen"], dim, where + " chosen"));
-    users[it->second].rejected.push_back(response_vector(j["rejected"], dim, where + " rejected"));
-  }
+  for_each_jsonl_object(
+      path, {"user", "chosen", "rejected"},
+      "{\"user\": ..., \"chosen\": ..., \"rejected\": ...} (or give a .h5 store)",
+      [&](const nlohmann::json& j, const std::string& where) {
+        const auto [it, added] = index.emplace(id_text(j["user"]), users.size());
+        if (added) users.push_back({id_text(j["user"]), {}, {}});
+        users[it->second].chosen.push_back(response_vector(j["chosen"], dim, where + " chosen"));
+        users[it->second].rejected.push_back(
+            response_vector(j["rejected"], dim, where + " rejected"));
+      });
   if (users.empty()) throw DataError(path + ": no pairs");
   return users;
 }
@@ -271,28 +289,14 @@ int run_score_command(const std::vector<std::string>& args, std::ostream& out) {
 
   // Candidates as queries against the mean response (standardized to 0): each margin is the
   // candidate's reward minus the mean response's (0 for models without a basis trunk).
-  std::ifstream in(candidates);
-  if (!in) throw DataError(candidates + ": cannot open");
   std::vector<std::string> ids;
   std::vector<torch::Tensor> rows;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = candidates + ":" + std::to_string(number);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw DataError(where + ": not JSON (" + e.what() + ")");
-    }
-    if (!j.is_object() || !j.contains("response")) {
-      throw DataError(where + ": expected {\"id\": ..., \"response\": ...}");
-    }
-    ids.push_back(j.contains("id")
-                      ? (j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump())
-                      : std::to_string(ids.size()));
-    rows.push_back(torch::tensor(response_vector(j["response"], dim, where)));
-  }
+  for_each_jsonl_object(
+      candidates, {"response"}, "{\"id\": ..., \"response\": ...}",
+      [&](const nlohmann::json& j, const std::string& where) {
+        ids.push_back(j.contains("id") ? id_text(j["id"]) : std::to_string(ids.size()));
+        rows.push_back(torch::tensor(response_vector(j["response"], dim, where)));
+      });
   if (rows.empty()) throw DataError(candidates + ": no candidates");
   const auto phi = torch::stack(rows).unsqueeze(0);  // [1, N, D]
   const int64_t n = phi.size(1);
