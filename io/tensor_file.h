@@ -13,13 +13,19 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
 using StringAttributes = std::vector<std::pair<std::string, std::string>>;
 
+struct WrittenFile {
+  int64_t bytes = 0;
+  uint64_t digest = 0;  // content_digest() of the bytes written (io/checkpoint_directory.h)
+};
+
 // Writes each tensor (float32, float64, int64 or uint8; any shape, copied to CPU) as the dataset
 // named by its key ("/params/encoder.obs.weight"; groups are created), and each attribute as a
-// string attribute of the root group. The file is written as "<path>.tmp", fsynced, renamed to
-// `path`, and the directory fsynced, so `path` is either absent or complete. Throws
-// vrf::DataError naming the file on failure.
-void write_tensor_file(const std::string& path, const NamedTensors& tensors,
-                       const StringAttributes& attributes = {});
+// string attribute of the root group. The HDF5 file is built in memory (so it briefly takes its
+// size in memory, twice), digested, and written with one sequential write to "<path>.tmp",
+// fsynced, renamed to `path`, and the directory fsynced, so `path` is either absent or complete.
+// Throws vrf::DataError naming the file on failure.
+WrittenFile write_tensor_file(const std::string& path, const NamedTensors& tensors,
+                              const StringAttributes& attributes = {});
 
 // The root group's string attribute `name`. Throws vrf::DataError when it is missing.
 std::string read_tensor_file_attribute(const std::string& path, const std::string& name);

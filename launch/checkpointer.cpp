@@ -88,7 +88,7 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
 
   // Every rank: its users file. Status [ok, begin, end, bytes, digest] gathered by everyone.
   const std::string users_name = io::users_file_name(rank, world);
-  io::CheckpointFileEntry users_entry;
+  io::WrittenFile users_file;
   try {
     io::NamedTensors tensors = {
         {"/range", torch::tensor({user_begin, user_end}, torch::kInt64)},
@@ -103,16 +103,15 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
       tensors.emplace_back("/user_params/second_moment", table->second_moment());
       tensors.emplace_back("/user_params/steps", table->steps());
     }
-    io::write_tensor_file((fs::path(dir) / users_name).string(), tensors);
-    users_entry = io::describe_file(dir, users_name);
+    users_file = io::write_tensor_file((fs::path(dir) / users_name).string(), tensors);
     kill_if_asked("users-written", rank, step);
   } catch (const std::exception& e) {
     std::cerr << "[rank " << rank << "] error: " << where << ": " << e.what() << std::endl;
     ok = 0;
   }
-  const auto digest = ok ? std::stoull(users_entry.digest, nullptr, 16) : 0;
   auto status = communicator_.all_gather(torch::tensor(
-      {ok, user_begin, user_end, users_entry.bytes, static_cast<int64_t>(digest)}, torch::kInt64));
+      {ok, user_begin, user_end, users_file.bytes, static_cast<int64_t>(users_file.digest)},
+      torch::kInt64));
   status = status.reshape({world, 5});
   for (int64_t r = 0; r < world; ++r) {
     if (status[r][0].item<int64_t>() == 0) {
@@ -129,8 +128,9 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
       tensors.emplace_back("/state/step", torch::tensor({step}, torch::kInt64));
       tensors.emplace_back("/state/epoch", torch::tensor({cursor.epoch}, torch::kInt64));
       tensors.emplace_back("/state/world_size", torch::tensor({world}, torch::kInt64));
-      io::write_tensor_file((fs::path(dir) / io::kSharedFileName).string(), tensors,
-                            {{"format", "vrf-checkpoint-shared 1"}, {"config", config_.dump()}});
+      const auto shared = io::write_tensor_file(
+          (fs::path(dir) / io::kSharedFileName).string(), tensors,
+          {{"format", "vrf-checkpoint-shared 1"}, {"config", config_.dump()}});
       kill_if_asked("shared-written", rank, step);
       io::CheckpointManifest manifest;
       manifest.step = step;
@@ -138,7 +138,11 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
       manifest.world_size = world;
       manifest.config = config_;
       manifest.store = store_;
-      manifest.files.push_back(io::describe_file(dir, io::kSharedFileName));
+      io::CheckpointFileEntry shared_entry;
+      shared_entry.name = io::kSharedFileName;
+      shared_entry.bytes = shared.bytes;
+      shared_entry.digest = io::digest_hex(shared.digest);
+      manifest.files.push_back(shared_entry);
       for (int64_t r = 0; r < world; ++r) {
         io::CheckpointFileEntry entry;
         entry.name = io::users_file_name(r, world);

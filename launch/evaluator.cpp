@@ -196,7 +196,8 @@ class GroupScorer {
       for (int64_t i = first; i < last; ++i) {
         const int64_t u = in.users[i], from = store.offsets()[u];
         store.read_pairs(from, store.offsets()[u + 1], chosen, rejected);
-        UserPairRows q{u}, c{u}, cand{u};
+        UserPairRows q, c, cand;
+        q.user = c.user = cand.user = u;
         for (int64_t j = in.query_from[i]; j < in.query_to[i]; ++j) {
           q.query_chosen.push_back(chosen[j - from]);
           q.query_rejected.push_back(rejected[j - from]);

@@ -22,10 +22,17 @@ PosteriorTable compute_posterior_table(core::RewardModelImpl& model,
   model.eval();
   torch::NoGradGuard no_grad;
   const auto reference = model.parameters().front();
+  const auto as_index = [](const std::vector<int64_t>& v) {
+    return torch::tensor(v, torch::kInt64);
+  };
   std::vector<int64_t> chosen, rejected, rows;
   std::vector<float> responses;
-  for (int64_t first = begin; first < end; first += batch_users) {
-    const int64_t last = std::min(end, first + batch_users), b = last - first;
+  // Blocks of contiguous users are read at once (one pair read, one sorted embedding gather);
+  // within a block, users are encoded in batches of similar context size, so that padding
+  // costs little: the encoder's cost is proportional to batch x longest context.
+  const int64_t block_users = 8 * batch_users;
+  for (int64_t first = begin; first < end; first += block_users) {
+    const int64_t last = std::min(end, first + block_users);
     train.read_pairs(offsets[first], offsets[last], chosen, rejected);
     rows = chosen;
     rows.insert(rows.end(), rejected.begin(), rejected.end());
@@ -34,36 +41,52 @@ PosteriorTable compute_posterior_table(core::RewardModelImpl& model,
     responses.resize(rows.size() * static_cast<size_t>(dim));
     train.gather_embeddings(rows, responses.data());
     const auto table_rows = torch::from_blob(responses.data(), {int64_t(rows.size()), dim});
-    const auto index_of = [&](const std::vector<int64_t>& ids, int64_t from, int64_t count) {
-      std::vector<int64_t> index(static_cast<size_t>(count));
-      for (int64_t j = 0; j < count; ++j) {
-        index[j] = std::lower_bound(rows.begin(), rows.end(), ids[from + j]) - rows.begin();
-      }
-      return torch::tensor(index, torch::kInt64);
+    const auto context_of = [&](int64_t u) {
+      return std::min(context_max, offsets[u + 1] - offsets[u]);
     };
-    int64_t c_max = 1;
-    for (int64_t u = first; u < last; ++u) {
-      c_max = std::max(c_max, std::min(context_max, offsets[u + 1] - offsets[u]));
+    std::vector<int64_t> order(static_cast<size_t>(last - first));
+    for (int64_t u = first; u < last; ++u) order[u - first] = u;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return context_of(a) < context_of(b); });
+
+    for (size_t at = 0; at < order.size(); at += static_cast<size_t>(batch_users)) {
+      const std::vector<int64_t> users(
+          order.begin() + at, order.begin() + std::min(order.size(), at + size_t(batch_users)));
+      const int64_t b = static_cast<int64_t>(users.size());
+      // Each user's first context_of(u) pairs as (batch row, slot, response rows) index lists:
+      // the whole batch is gathered and scattered by a few tensor operations.
+      int64_t c_max = 1;
+      std::vector<int64_t> batch_row, slot, chosen_pos, rejected_pos;
+      for (int64_t i = 0; i < b; ++i) {
+        const int64_t from = offsets[users[i]] - offsets[first], count = context_of(users[i]);
+        c_max = std::max(c_max, count);
+        for (int64_t j = 0; j < count; ++j) {
+          batch_row.push_back(i);
+          slot.push_back(j);
+          chosen_pos.push_back(std::lower_bound(rows.begin(), rows.end(), chosen[from + j]) -
+                               rows.begin());
+          rejected_pos.push_back(std::lower_bound(rows.begin(), rows.end(), rejected[from + j]) -
+                                 rows.begin());
+        }
+      }
+      core::PairBatch batch;
+      batch.context_delta = torch::zeros({b, c_max, dim});
+      batch.context_mask = torch::zeros({b, c_max});
+      batch.query_delta = torch::zeros({b, 0, dim});  // only the posterior is computed
+      batch.query_mask = torch::zeros({b, 0});
+      batch.user_rows = as_index(users);
+      if (!batch_row.empty()) {
+        const auto r = as_index(batch_row), c = as_index(slot);
+        batch.context_delta.index_put_({r, c},
+                                       table_rows.index_select(0, as_index(chosen_pos)) -
+                                           table_rows.index_select(0, as_index(rejected_pos)));
+        batch.context_mask.index_put_({r, c}, torch::ones({int64_t(batch_row.size())}));
+      }
+      const auto posterior = model.encode(batch.to(reference.device(), reference.scalar_type()));
+      const auto destination = as_index(users) - begin;
+      table.mean.index_copy_(0, destination, posterior.mean.to(torch::kCPU, torch::kFloat));
+      table.logvar.index_copy_(0, destination, posterior.logvar.to(torch::kCPU, torch::kFloat));
     }
-    core::PairBatch batch;
-    batch.context_delta = torch::zeros({b, c_max, dim});
-    batch.context_mask = torch::zeros({b, c_max});
-    batch.query_delta = torch::zeros({b, 1, dim});  // no queries: only the posterior is used
-    batch.query_mask = torch::zeros({b, 1});
-    if (model.config().basis_hidden > 0) batch.query_chosen = torch::zeros({b, 1, dim});
-    batch.user_rows = torch::arange(first, last, torch::kInt64);
-    for (int64_t u = first; u < last; ++u) {
-      const int64_t from = offsets[u] - offsets[first];
-      const int64_t count = std::min(context_max, offsets[u + 1] - offsets[u]);
-      if (count == 0) continue;
-      const auto delta = table_rows.index_select(0, index_of(chosen, from, count)) -
-                         table_rows.index_select(0, index_of(rejected, from, count));
-      batch.context_delta[u - first].slice(0, 0, count).copy_(delta);
-      batch.context_mask[u - first].slice(0, 0, count).fill_(1);
-    }
-    const auto out = model.forward(batch.to(reference.device(), reference.scalar_type()));
-    table.mean.slice(0, first - begin, last - begin).copy_(out.posterior.mean.to(torch::kCPU));
-    table.logvar.slice(0, first - begin, last - begin).copy_(out.posterior.logvar.to(torch::kCPU));
   }
   model.train(was_training);
   return table;

@@ -17,9 +17,10 @@ struct PosteriorTable {
 };
 
 // For the users [begin, end) of `train`: one encoder pass (model in eval mode, no gradient) over
-// each user's first `context_max` training pairs, `batch_users` users at a time, reading each
-// batch's pairs in one contiguous read and its responses in one sorted gather. Models without an
-// encoder (bt, factorized) give empty [n, 0] tensors. Restores the model's training mode.
+// each user's first `context_max` training pairs, in batches of `batch_users` users of similar
+// context size, reading blocks of 8 batches' users with one contiguous pair read and one sorted
+// embedding gather. Models without an encoder (bt, factorized) give empty [n, 0] tensors. Restores
+// the model's training mode.
 PosteriorTable compute_posterior_table(core::RewardModelImpl& model,
                                        const io::PreferenceStore& train, int64_t begin, int64_t end,
                                        int64_t context_max, int64_t batch_users = 1024);

@@ -22,12 +22,17 @@ mkdir -p "$dir"
 
 # rss FILE: peak RSS in MB from a GNU time -v report.
 rss() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
-# elapsed: prefixes each line of stdin with seconds since this phase began.
-elapsed() { awk -v t0="$(date +%s.%N)" '{ "date +%s.%N" | getline now; close("date +%s.%N");
-  printf "[%7.1fs] %s\n", now - t0, $0; fflush() }'; }
+# elapsed: prefixes each line of stdin with seconds since this phase began (as each line arrives).
+elapsed() {
+  local t0="${EPOCHREALTIME/./}" line dt
+  while IFS= read -r line; do
+    dt=$(((${EPOCHREALTIME/./} - t0) / 100000))
+    printf '[%5d.%ds] %s\n' $((dt / 10)) $((dt % 10)) "$line"
+  done
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date -I)"
+echo "== machine: $(nproc --all) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date -I)"
 # shellcheck disable=SC2086  # SYNTH_ARGS is a flag list
 /usr/bin/time -v -o "$dir/synth.time" "$vrf" data synth --out "$dir/data" --users "$users" \
   --unseen-users 0 ${SYNTH_ARGS:-} >"$dir/synth.log" 2>&1
@@ -72,16 +77,17 @@ for phase in epoch resume; do
   save_rates+=("$(awk -v m="$mb" -v s="$s" 'BEGIN { printf "%.0f", m / s }')")
   echo "$phase checkpoint: $mb MB written in $s s (posterior table $post s before it)"
 done
-resumed_at=$(grep -m1 'resumed from' "$dir/resume.log" | sed -E 's/^\[ *([0-9.]+)s\].*/\1/')
-train_end=$(grep -m1 'saved ' "$dir/epoch.log" | sed -E 's/^\[ *([0-9.]+)s\].*/\1/')
+stamp() { sed -E 's/^\[ *([0-9.]+)s\].*/\1/'; } # the [seconds] prefix of a log line
+resumed_at=$(grep -m1 'resumed from' "$dir/resume.log" | stamp)
+train_end=$(grep -E 'step [0-9]+/[0-9]+ ' "$dir/epoch.log" | tail -1 | stamp)
 
 echo
 echo "== summary ($users users, $(grep -m1 -o 'pairs[^0-9]*[0-9,]*' "$dir/inspect.txt" || true))"
 echo "synth:            ${synth_s} s, peak RSS $(rss "$dir/synth.time") MB"
-echo "epoch ($epoch_steps steps): ${train_end} s to the start of the final save;" \
-  "total $(tail -1 "$dir/epoch.log" | sed -E 's/^\[ *([0-9.]+)s\].*/\1/') s"
-echo "resume:           restored after ${resumed_at} s; $extra steps + save, total" \
-  "$(tail -1 "$dir/resume.log" | sed -E 's/^\[ *([0-9.]+)s\].*/\1/') s"
+echo "epoch ($epoch_steps steps): training ${train_end} s; then posterior table and save;" \
+  "total $(tail -1 "$dir/epoch.log" | stamp) s"
+echo "resume:           restored after ${resumed_at} s; $extra steps + posterior table + save," \
+  "total $(tail -1 "$dir/resume.log" | stamp) s"
 for phase in epoch resume; do
   echo "peak RSS $phase:   rank 0 $(rss "$dir/$phase-0.time") MB, rank 1 $(rss "$dir/$phase-1.time") MB"
 done
