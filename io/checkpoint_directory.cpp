@@ -141,17 +141,6 @@ uint64_t content_digest(const std::string& path) {
   return (hash ^ length) * kDigestPrime;
 }
 
-uint64_t content_digest_of_bytes(const void* data, size_t size) {
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  uint64_t hash = digest_words(kDigestBasis, bytes, size / 8);
-  if (size % 8 != 0) {
-    unsigned char tail[8] = {};
-    std::memcpy(tail, bytes + size / 8 * 8, size % 8);
-    hash = digest_words(hash, tail, 1);
-  }
-  return (hash ^ static_cast<uint64_t>(size)) * kDigestPrime;
-}
-
 std::string digest_hex(uint64_t digest) {
   char text[17];
   std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(digest));

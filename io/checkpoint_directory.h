@@ -50,8 +50,6 @@ bool is_committed(const std::string& step_dir);  // its manifest exists
 // xor-shift fold after each, then the length): detects torn or
 // corrupted files, not tampering. Throws vrf::DataError naming the file when it cannot be read.
 uint64_t content_digest(const std::string& path);
-// The same digest of bytes in memory (equal to content_digest of a file holding them).
-uint64_t content_digest_of_bytes(const void* data, size_t size);
 std::string digest_hex(uint64_t digest);
 
 // Writes the manifest atomically (temporary name, fsync, rename, fsync of the directory).

@@ -73,13 +73,9 @@ WrittenFile write_tensor_file(const std::string& path, const NamedTensors& tenso
                               const StringAttributes& attributes) {
   silence_hdf5_errors();
   const std::string tmp = path + ".tmp";
-  std::vector<char> image;
   {
-    // The core driver without a backing store: the file exists only in memory until written below.
-    Hdf5Handle access(VRF_H5_CHECK(H5Pcreate(H5P_FILE_ACCESS), tmp));
-    VRF_H5_CHECK(H5Pset_fapl_core(access.get(), 16 << 20, 0), tmp);
     Hdf5Handle file(
-        VRF_H5_CHECK(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), tmp));
+        VRF_H5_CHECK(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), tmp));
     // No modification times anywhere: the same tensors give the same bytes (and digest).
     Hdf5Handle dataset_props(VRF_H5_CHECK(H5Pcreate(H5P_DATASET_CREATE), tmp));
     VRF_H5_CHECK(H5Pset_obj_track_times(dataset_props.get(), 0), tmp);
@@ -124,27 +120,11 @@ WrittenFile write_tensor_file(const std::string& path, const NamedTensors& tenso
       VRF_H5_CHECK(H5Awrite(attribute.get(), type.get(), value.c_str()), what);
     }
     VRF_H5_CHECK(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), tmp);
-    const ssize_t size = VRF_H5_CHECK(H5Fget_file_image(file.get(), nullptr, 0), tmp);
-    image.resize(static_cast<size_t>(size));
-    VRF_H5_CHECK(H5Fget_file_image(file.get(), image.data(), image.size()), tmp);
   }
-  WrittenFile written{static_cast<int64_t>(image.size()),
-                      content_digest_of_bytes(image.data(), image.size())};
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw DataError(tmp + ": cannot create (" + std::strerror(errno) + ")");
-  for (size_t done = 0; done < image.size();) {
-    const ssize_t wrote = ::write(fd, image.data() + done, image.size() - done);
-    if (wrote < 0 && errno == EINTR) continue;
-    if (wrote <= 0) {
-      const std::string reason = std::strerror(errno);
-      close(fd);
-      throw DataError(tmp + ": write failed (" + reason + ")");
-    }
-    done += static_cast<size_t>(wrote);
-  }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    throw DataError(tmp + ": fsync failed (" + std::strerror(errno) + ")");
-  }
+  fsync_path(tmp);
+  // Digested from the page cache it was just written to.
+  const WrittenFile written{static_cast<int64_t>(std::filesystem::file_size(tmp)),
+                            content_digest(tmp)};
   std::error_code error;
   std::filesystem::rename(tmp, path, error);
   if (error) throw DataError(path + ": cannot rename " + tmp + " (" + error.message() + ")");

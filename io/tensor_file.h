@@ -20,10 +20,9 @@ struct WrittenFile {
 
 // Writes each tensor (float32, float64, int64 or uint8; any shape, copied to CPU) as the dataset
 // named by its key ("/params/encoder.obs.weight"; groups are created), and each attribute as a
-// string attribute of the root group. The HDF5 file is built in memory (so it briefly takes its
-// size in memory, twice), digested, and written with one sequential write to "<path>.tmp",
-// fsynced, renamed to `path`, and the directory fsynced, so `path` is either absent or complete.
-// Throws vrf::DataError naming the file on failure.
+// string attribute of the root group. The file is written as "<path>.tmp", fsynced, digested,
+// renamed to `path`, and the directory fsynced, so `path` is either absent or complete. Throws
+// vrf::DataError naming the file on failure.
 WrittenFile write_tensor_file(const std::string& path, const NamedTensors& tensors,
                               const StringAttributes& attributes = {});
 

@@ -258,6 +258,8 @@ std::string Trainer::save_checkpoint(int64_t step) {
   const auto started = std::chrono::steady_clock::now();
   const auto posterior =
       compute_posterior_table(step_->model(), *train_, begin, end, config_.eval_context_max);
+  // Every rank's table is done: the time below is the slowest rank's, and the save is timed alone.
+  communicator_.barrier();
   const double posterior_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto saved = checkpointer_->save(step, stream_->cursor(), *step_, posterior, begin, end);
