@@ -106,39 +106,25 @@ bool is_committed(const std::string& step_dir) {
   return fs::is_regular_file(fs::path(step_dir) / kManifestName);
 }
 
-namespace {
-
-constexpr uint64_t kDigestPrime = 0x100000001b3ULL;
-constexpr uint64_t kDigestBasis = 0xcbf29ce484222325ULL;
-
-// Folds `count` 8-byte little-endian words at `bytes` into `hash` (the caller zero-pads the last).
-uint64_t digest_words(uint64_t hash, const unsigned char* bytes, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    uint64_t word;
-    std::memcpy(&word, bytes + 8 * i, 8);
-    hash = (hash ^ word) * kDigestPrime;
-    hash ^= hash >> 29;  // fold high bits down: a multiply only carries differences upward
-  }
-  return hash;
-}
-
-}  // namespace
-
 uint64_t content_digest(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) throw DataError(path + ": cannot open (" + std::strerror(errno) + ")");
-  uint64_t hash = kDigestBasis, length = 0;
+  constexpr uint64_t kPrime = 0x100000001b3ULL;
+  uint64_t hash = 0xcbf29ce484222325ULL, length = 0;
   std::vector<uint64_t> buffer(1 << 17);  // 1 MiB
   size_t got = 0;
   while ((got = std::fread(buffer.data(), 1, buffer.size() * 8, file)) > 0) {
     if (got % 8 != 0) std::memset(reinterpret_cast<char*>(buffer.data()) + got, 0, 8 - got % 8);
-    hash = digest_words(hash, reinterpret_cast<const unsigned char*>(buffer.data()), (got + 7) / 8);
+    for (size_t i = 0; i < (got + 7) / 8; ++i) {
+      hash = (hash ^ buffer[i]) * kPrime;
+      hash ^= hash >> 29;  // fold high bits down: a multiply only carries differences upward
+    }
     length += got;
   }
   const bool failed = std::ferror(file) != 0;
   std::fclose(file);
   if (failed) throw DataError(path + ": read error while computing its digest");
-  return (hash ^ length) * kDigestPrime;
+  return (hash ^ length) * kPrime;
 }
 
 std::string digest_hex(uint64_t digest) {
