@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "core/errors.h"
+#include "distributed/rank_agreement.h"
 #include "io/tensor_file.h"
 
 namespace fs = std::filesystem;
@@ -78,13 +79,15 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
       fs::remove_all(dir);
       fs::create_directories(dir);
     } catch (const std::exception& e) {
-      std::cerr << "[rank 0] error: " << where << ": " << e.what() << std::endl;
+      dist::write_error_line("[rank 0] error: " + where + ": " + e.what());
       ok = 0;
     }
   }
   auto created = torch::tensor({ok}, torch::kInt64);
   communicator_.broadcast_(created, 0);
-  if (created.item<int64_t>() == 0) throw DataError(where + ": cannot create the directory");
+  if (created.item<int64_t>() == 0) {
+    throw dist::AgreedFailure(where + ": cannot create the directory", 1);
+  }
 
   // Every rank: its users file. Status [ok, begin, end, bytes, digest] gathered by everyone.
   const std::string users_name = io::users_file_name(rank, world);
@@ -106,7 +109,7 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
     users_file = io::write_tensor_file((fs::path(dir) / users_name).string(), tensors);
     kill_if_asked("users-written", rank, step);
   } catch (const std::exception& e) {
-    std::cerr << "[rank " << rank << "] error: " << where << ": " << e.what() << std::endl;
+    dist::write_error_line("[rank " + std::to_string(rank) + "] error: " + where + ": " + e.what());
     ok = 0;
   }
   auto status = communicator_.all_gather(torch::tensor(
@@ -115,9 +118,11 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
   status = status.reshape({world, 5});
   for (int64_t r = 0; r < world; ++r) {
     if (status[r][0].item<int64_t>() == 0) {
-      throw DataError(where + ": rank " + std::to_string(r) +
-                      " could not write its users file (its error is above); the checkpoint is "
-                      "left uncommitted");
+      throw dist::AgreedFailure(
+          where + ": rank " + std::to_string(r) +
+              " could not write its users file (its error is above); the checkpoint is "
+              "left uncommitted",
+          1);
     }
   }
 
@@ -156,16 +161,18 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
       kill_if_asked("committed", rank, step);
       io::prune_checkpoints(ckpt_dir_, keep_last_, step);
     } catch (const std::exception& e) {
-      std::cerr << "[rank 0] error: " << where << ": " << e.what() << std::endl;
+      dist::write_error_line("[rank 0] error: " + where + ": " + e.what());
       ok = 0;
     }
   }
   auto committed = torch::tensor({ok}, torch::kInt64);
   communicator_.broadcast_(committed, 0);
   if (committed.item<int64_t>() == 0) {
-    throw DataError(where +
-                    ": rank 0 could not write shared.h5 or the manifest (its error is "
-                    "above); the checkpoint is left uncommitted");
+    throw dist::AgreedFailure(
+        where +
+            ": rank 0 could not write shared.h5 or the manifest (its error is "
+            "above); the checkpoint is left uncommitted",
+        1);
   }
   SavedCheckpoint saved;
   saved.dir = dir;

@@ -35,8 +35,8 @@ class Checkpointer {
 
   // Collective. Writes step-<step>/ for the users [user_begin, user_end) of this rank, then, once
   // every file is durable, the manifest (with each file's size and digest), then prunes. A failure
-  // on any rank (disk full, permissions) throws vrf::DataError on every rank and leaves the step
-  // uncommitted.
+  // on any rank (disk full, permissions) throws dist::AgreedFailure on every rank and leaves the
+  // step uncommitted.
   SavedCheckpoint save(int64_t step, const io::StreamCursor& cursor, const TrainingStep& training,
                        const PosteriorTable& posterior, int64_t user_begin, int64_t user_end);
 

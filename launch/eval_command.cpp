@@ -8,11 +8,13 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "core/errors.h"
 #include "distributed/communicator_factory.h"
 #include "distributed/mpi_communicator.h"
+#include "distributed/rank_agreement.h"
 #include "launch/command_options.h"
 #include "launch/evaluator.h"
 
@@ -121,28 +123,34 @@ int run_eval_command(const std::vector<std::string>& args, std::ostream& out) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   try {
     const auto communicator = dist::make_communicator("mpi");
-    const auto loaded = load_checkpoint_model(ckpt);
-    if (train_path.empty()) train_path = loaded.train_path;
-    const io::PreferenceStore train(train_path);
-    const auto& shape = loaded.checkpoint.manifest.store;
-    if (shape.value("users", int64_t{-1}) != train.num_users() ||
-        shape.value("embedding_dim", int64_t{-1}) != train.embedding_dim()) {
-      throw DataError("checkpoint " + loaded.checkpoint.dir + " was trained on a store of shape " +
-                      shape.dump() + " but --train " + train_path + " has " +
-                      std::to_string(train.num_users()) + " users of dimension " +
-                      std::to_string(train.embedding_dim()) + "; pass the run's training store");
-    }
-    std::unique_ptr<io::PreferenceStore> test, unseen;
-    if (!test_path.empty()) test = std::make_unique<io::PreferenceStore>(test_path);
-    if (!unseen_path.empty()) unseen = std::make_unique<io::PreferenceStore>(unseen_path);
-    for (const auto* store : {test.get(), unseen.get()}) {
-      if (store != nullptr && store->embedding_dim() != loaded.config.input_dim) {
-        throw DataError(store->path() + ": embedding_dim " +
-                        std::to_string(store->embedding_dim()) + " but the model expects " +
-                        std::to_string(loaded.config.input_dim));
+    // Reading the inputs calls no collective: the ranks agree on its outcome, so a bad input
+    // ends every rank with its message instead of aborting the job.
+    std::optional<CheckpointModel> loaded;
+    std::unique_ptr<io::PreferenceStore> train, test, unseen;
+    dist::run_on_every_rank(*communicator, "setup", [&] {
+      loaded = load_checkpoint_model(ckpt);
+      if (train_path.empty()) train_path = loaded->train_path;
+      train = std::make_unique<io::PreferenceStore>(train_path);
+      const auto& shape = loaded->checkpoint.manifest.store;
+      if (shape.value("users", int64_t{-1}) != train->num_users() ||
+          shape.value("embedding_dim", int64_t{-1}) != train->embedding_dim()) {
+        throw DataError("checkpoint " + loaded->checkpoint.dir +
+                        " was trained on a store of shape " + shape.dump() + " but --train " +
+                        train_path + " has " + std::to_string(train->num_users()) +
+                        " users of dimension " + std::to_string(train->embedding_dim()) +
+                        "; pass the run's training store");
       }
-    }
-    auto report = evaluate(loaded, train, test.get(), unseen.get(), options, *communicator);
+      if (!test_path.empty()) test = std::make_unique<io::PreferenceStore>(test_path);
+      if (!unseen_path.empty()) unseen = std::make_unique<io::PreferenceStore>(unseen_path);
+      for (const auto* store : {test.get(), unseen.get()}) {
+        if (store != nullptr && store->embedding_dim() != loaded->config.input_dim) {
+          throw DataError(store->path() + ": embedding_dim " +
+                          std::to_string(store->embedding_dim()) + " but the model expects " +
+                          std::to_string(loaded->config.input_dim));
+        }
+      }
+    });
+    auto report = evaluate(*loaded, *train, test.get(), unseen.get(), options, *communicator);
     report["label"] = label.empty() ? report["model"].get<std::string>() : label;
     if (rank == 0) {
       if (!report_path.empty()) write_text(report_path, report.dump(2) + "\n");
@@ -151,12 +159,14 @@ int run_eval_command(const std::vector<std::string>& args, std::ostream& out) {
       out << markdown;
     }
   } catch (const std::exception& e) {
-    // One rank's failure must not leave the others waiting in a collective.
-    if (world > 1) {
-      std::cerr << "[rank " << rank << "] error: " << e.what() << std::endl;
+    // One rank's failure must not leave the others waiting in a collective; an agreed failure
+    // ends every rank through main.
+    const bool agreed = dynamic_cast<const dist::AgreedFailure*>(&e) != nullptr;
+    if (world > 1 && !agreed) {
+      dist::write_error_line("[rank " + std::to_string(rank) + "] error: " + e.what());
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    if (!initialized) MPI_Finalize();
+    if (world == 1 && !initialized) MPI_Finalize();
     throw;
   }
   if (!initialized) MPI_Finalize();

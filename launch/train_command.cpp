@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "distributed/communicator_factory.h"
 #include "distributed/mpi_communicator.h"
+#include "distributed/rank_agreement.h"
 #include "launch/command_options.h"
 #include "launch/stop_signal.h"
 #include "launch/trainer.h"
@@ -161,7 +162,7 @@ int run_train_command(const std::vector<std::string>& args, std::ostream& out) {
     install_stop_signal_handlers();
     const int rank = communicator->rank();
     Trainer trainer(c, *communicator, out, [rank](const std::string& message) {
-      std::cerr << "[rank " << rank << "] error: " << message << std::endl;
+      dist::write_error_line("[rank " + std::to_string(rank) + "] error: " + message);
       MPI_Abort(MPI_COMM_WORLD, 3);
     });
     const auto summary = trainer.run();

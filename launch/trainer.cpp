@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "distributed/rank_agreement.h"
 #include "io/preference_store.h"
 #include "io/tensor_file.h"
 #include "launch/posterior_table.h"
@@ -52,39 +53,52 @@ std::string format_duration(double seconds) {
 Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, std::ostream& log,
                  std::function<void(const std::string&)> abort_job)
     : config_(config), communicator_(communicator), log_(log), abort_job_(std::move(abort_job)) {
-  if (config_.train_path.empty()) throw ConfigError("--train is required: the training store");
-  train_ = std::make_unique<io::PreferenceStore>(config_.train_path);
-  const io::PreferenceStore& train = *train_;
+  // Everything that reads the user's input runs before the first collective, and the ranks agree
+  // on its outcome: a bad flag or store ends every rank with its message, none aborted mid-line.
   const int world = communicator_.size(), rank = communicator_.rank();
-  if (config_.batch_users < world) {
-    throw ConfigError("--batch-users " + std::to_string(config_.batch_users) +
-                      " is smaller than the " + std::to_string(world) +
-                      " ranks; every rank needs at least one user per step");
-  }
-  if (config_.steps <= 0 && config_.epochs <= 0) {
-    throw ConfigError("give --steps N or --epochs E (both are 0)");
-  }
-  config_.model.input_dim = train.embedding_dim();
-  config_.model.validate();
-  if (config_.ckpt_dir.empty()) config_.ckpt_dir = config_.run_dir + "/checkpoints";
-  const torch::Device device(config_.device == "cuda" ? torch::kCUDA : torch::kCPU);
-
-  sharder_ = std::make_unique<dist::UserSharder>(train.offsets(), world);
+  int64_t steps_per_epoch = 0;
+  torch::Tensor mean, std;
+  std::optional<io::FoundCheckpoint> resume_from;
+  dist::run_on_every_rank(communicator_, "setup", [&] {
+    if (config_.train_path.empty()) throw ConfigError("--train is required: the training store");
+    train_ = std::make_unique<io::PreferenceStore>(config_.train_path);
+    const io::PreferenceStore& train = *train_;
+    if (config_.batch_users < world) {
+      throw ConfigError("--batch-users " + std::to_string(config_.batch_users) +
+                        " is smaller than the " + std::to_string(world) +
+                        " ranks; every rank needs at least one user per step");
+    }
+    if (config_.steps <= 0 && config_.epochs <= 0) {
+      throw ConfigError("give --steps N or --epochs E (both are 0)");
+    }
+    config_.model.input_dim = train.embedding_dim();
+    config_.model.validate();
+    if (config_.ckpt_dir.empty()) config_.ckpt_dir = config_.run_dir + "/checkpoints";
+    sharder_ = std::make_unique<dist::UserSharder>(train.offsets(), world);
+    for (int64_t u = 0; u < train.num_users(); ++u) {
+      users_per_epoch_ += train.offsets()[u + 1] > train.offsets()[u];
+    }
+    steps_per_epoch = (users_per_epoch_ + config_.batch_users - 1) / config_.batch_users;
+    total_steps_ = config_.steps > 0
+                       ? config_.steps
+                       : static_cast<int64_t>(std::ceil(config_.epochs * double(steps_per_epoch)));
+    local_batch_users_ = config_.batch_users / world + (rank < config_.batch_users % world ? 1 : 0);
+    std::tie(mean, std) = embedding_statistics(train);
+    if (!config_.val_path.empty()) {
+      const auto [begin, end] = sharder_->range(rank);
+      validator_ = std::make_unique<Validator>(config_.train_path, config_.val_path, begin, end,
+                                               config_.eval_context_max, config_.val_max_users,
+                                               config_.model.basis_hidden > 0);
+    }
+    resume_from = checkpoint_to_resume();
+  });
+  if (config_.resume == "never") communicator_.barrier();  // rank 0 has cleared a --force'd dir
+  const io::PreferenceStore& train = *train_;
   const auto [begin, end] = sharder_->range(rank);
-  for (int64_t u = 0; u < train.num_users(); ++u) {
-    users_per_epoch_ += train.offsets()[u + 1] > train.offsets()[u];
-  }
-  const int64_t steps_per_epoch =
-      (users_per_epoch_ + config_.batch_users - 1) / config_.batch_users;
-  total_steps_ = config_.steps > 0
-                     ? config_.steps
-                     : static_cast<int64_t>(std::ceil(config_.epochs * double(steps_per_epoch)));
-  local_batch_users_ = config_.batch_users / world + (rank < config_.batch_users % world ? 1 : 0);
-  const auto resume_from = checkpoint_to_resume();
+  const torch::Device device(config_.device == "cuda" ? torch::kCUDA : torch::kCPU);
 
   torch::manual_seed(config_.optimizer.seed);
   auto model = core::make_reward_model(config_.model);
-  const auto [mean, std] = embedding_statistics(train);
   model->standardizer()->set_statistics(mean.to(torch::kFloat32), std.to(torch::kFloat32));
   model->to(device);
   step_ = std::make_unique<TrainingStep>(model, communicator_, config_.optimizer, begin, end);
@@ -95,8 +109,10 @@ Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, st
       config_.ckpt_dir, config_.keep_last, resolved_config_json(), store_shape, communicator_);
   io::StreamCursor cursor;
   if (resume_from) {
-    const auto restored =
-        checkpointer_->restore(*resume_from, *step_, begin, end, config_.optimizer.seed);
+    RestoredCheckpoint restored;
+    dist::run_on_every_rank(communicator_, "resume", [&] {
+      restored = checkpointer_->restore(*resume_from, *step_, begin, end, config_.optimizer.seed);
+    });
     start_step_ = resumed_from_ = restored.step;
     cursor = restored.cursor;
     if (rank == 0) {
@@ -123,11 +139,6 @@ Trainer::Trainer(const TrainConfig& config, dist::Communicator& communicator, st
   stream.embedding_cache_mb = config_.embedding_cache_mb;
   stream.block_bytes = config_.block_mb << 20;
   stream_ = std::make_unique<io::PairStream>(config_.train_path, stream, cursor);
-  if (!config_.val_path.empty()) {
-    validator_ = std::make_unique<Validator>(config_.train_path, config_.val_path, begin, end,
-                                             config_.eval_context_max, config_.val_max_users,
-                                             stream.with_query_chosen);
-  }
 
   if (rank == 0) {
     std::filesystem::create_directories(config_.run_dir);
@@ -162,7 +173,6 @@ std::optional<io::FoundCheckpoint> Trainer::checkpoint_to_resume() {
       }
       log_ << "--force: deleted the checkpoints in " << config_.ckpt_dir << std::endl;
     }
-    communicator_.barrier();
     return std::nullopt;
   }
   if (mode == "auto") {
@@ -311,11 +321,13 @@ TrainSummary Trainer::run() {
     if (!result.applied) {
       ++summary.skipped_steps;
       if (++bad_in_a_row >= config_.max_bad_steps) {
-        throw std::runtime_error(
+        // Every rank counts the same all-reduced flags, so every rank fails here together.
+        throw dist::AgreedFailure(
             "training aborted at step " + std::to_string(step) + ": " +
-            std::to_string(bad_in_a_row) +
-            " steps in a row had a non-finite loss or gradient (--max-bad-steps " +
-            std::to_string(config_.max_bad_steps) + "); lower --lr or check the data");
+                std::to_string(bad_in_a_row) +
+                " steps in a row had a non-finite loss or gradient (--max-bad-steps " +
+                std::to_string(config_.max_bad_steps) + "); lower --lr or check the data",
+            1);
       }
     } else {
       bad_in_a_row = 0;

@@ -31,10 +31,11 @@ struct TrainSummary {
   int64_t resumed_from = -1;                   // the step a checkpoint restored (-1: fresh)
 };
 
-// Construction validates the stores and the configuration identically on every rank (so a bad
-// input fails everywhere before the first collective), shards the users, builds the model with
-// standardization statistics of the training store, broadcasts the shared state from rank 0, and
-// applies --resume: every rank validates the same checkpoint files and restores its state.
+// Construction validates the stores, the configuration and the checkpoint to resume on every rank
+// before the first collective, and the ranks agree on the outcome (a bad input throws
+// dist::AgreedFailure everywhere); then it shards the users, builds the model with standardization
+// statistics of the training store, broadcasts the shared state from rank 0, and restores the
+// checkpoint (again an agreed phase).
 // run() is collective. `abort_job(message)` must end every rank (MPI_Abort); the watchdog calls
 // it when a step exceeds config.collective_timeout_s. Rank 0 writes the resolved configuration to
 // <run_dir>/config.json, progress to `log` and metrics to <run_dir>/metrics.jsonl.

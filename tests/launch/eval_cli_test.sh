@@ -67,6 +67,15 @@ for np in (2, 3):
     compare(r1, json.load(open(f"{d}/r{np}.json")))
 PY
 pass "eval report keys; 2 and 3 ranks equal 1 rank"
+# A bad input on 2 ranks: every rank reports it and the job ends non-zero without MPI_Abort.
+if "$mpiexec" -n 2 --oversubscribe "$vrf" eval --ckpt "$tmp/ckpt-vrf" --test "$tmp/missing.h5" \
+  >"$tmp/err.out" 2>&1; then fail "eval of a missing store succeeded"; fi
+for r in 0 1; do
+  grep -q "^\[rank $r\] error: .*missing.h5: cannot open the file" "$tmp/err.out" ||
+    fail "eval rank $r message: $(cat "$tmp/err.out")"
+done
+! grep -q "MPI_ABORT" "$tmp/err.out" || fail "eval aborted: $(cat "$tmp/err.out")"
+pass "a missing store on 2 ranks fails on every rank"
 grep -q "| seen | 120 | 2400 |" "$tmp/r1.md" || fail "markdown: $(cat "$tmp/r1.md")"
 "$vrf" eval --combine "$tmp/r1.json" "$tmp/r2.json" --markdown "$tmp/table.md" >/dev/null
 grep -Eq "^\| vrf \| 2 \| [0-9.]+ ± [0-9.]+ \|" "$tmp/table.md" || fail "combine: $(cat "$tmp/table.md")"

@@ -30,7 +30,11 @@ grep -q '"pairs_per_s"' "$tmp/run/metrics.jsonl" || fail "metrics keys"
 run2 train --train "$tmp/missing.h5" --steps 5 --run-dir "$tmp/r2" >"$tmp/out" 2>&1
 code=$?
 [[ $code -ne 0 && $code -ne 124 ]] || fail "missing store: exit $code"
-grep -q "\[rank 0\] error: .*missing.h5: cannot open the file" "$tmp/out" || fail "message: $(cat "$tmp/out")"
+for r in 0 1; do
+  grep -q "^\[rank $r\] error: .*missing.h5: cannot open the file" "$tmp/out" ||
+    fail "rank $r message: $(cat "$tmp/out")"
+done
+! grep -q "MPI_ABORT" "$tmp/out" || fail "an agreed input error aborted the job: $(cat "$tmp/out")"
 
 # 3. A rank that throws mid-training (a bad pair index in the last user, read only by the last
 #    rank) ends the whole job non-zero, naming the rank, without waiting for the timeout.
@@ -80,7 +84,7 @@ run2 train --train "$tmp/d/train.h5" --steps 200 --lr 1e20 --warmup-steps 0 --ma
 code=$?
 [[ $code -ne 0 && $code -ne 124 ]] || fail "diverging run: exit $code"
 for r in 0 1; do
-  grep -q "\[rank $r\] error: training aborted at step [0-9]*: 3 steps in a row had a non-finite" \
+  grep -q "^\[rank $r\] error: training aborted at step [0-9]*: 3 steps in a row had a non-finite" \
     "$tmp/out" || fail "rank $r message: $(cat "$tmp/out")"
 done
 echo "train faults: all checks passed"
