@@ -20,27 +20,47 @@ double predictive_margin(double margin, double variance) {
   return margin / std::sqrt(1.0 + M_PI * std::max(0.0, variance) / 8.0);
 }
 
-core::PairBatch build_user_batch(const io::PreferenceStore& store,
-                                 const std::vector<UserPairRows>& users, bool with_query_chosen) {
-  std::vector<int64_t> rows;
-  for (const auto& u : users) {
-    for (const auto* list :
-         {&u.context_chosen, &u.context_rejected, &u.query_chosen, &u.query_rejected}) {
-      rows.insert(rows.end(), list->begin(), list->end());
-    }
+namespace {
+
+// The embeddings of the response `rows` of `store`, gathered in one sorted read, looked up by row.
+class GatheredRows {
+ public:
+  GatheredRows(const io::PreferenceStore& store, std::vector<int64_t> rows)
+      : rows_(std::move(rows)) {
+    std::sort(rows_.begin(), rows_.end());
+    rows_.erase(std::unique(rows_.begin(), rows_.end()), rows_.end());
+    table_ = torch::empty({static_cast<int64_t>(rows_.size()), store.embedding_dim()});
+    if (!rows_.empty()) store.gather_embeddings(rows_, table_.data_ptr<float>());
   }
-  std::sort(rows.begin(), rows.end());
-  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-  const int64_t dim = store.embedding_dim(), b = static_cast<int64_t>(users.size());
-  auto table = torch::empty({static_cast<int64_t>(rows.size()), dim});
-  if (!rows.empty()) store.gather_embeddings(rows, table.data_ptr<float>());
-  const auto index = [&](const std::vector<int64_t>& ids) {
+  // [ids.size(), D]: the embeddings of `ids`, each among the gathered rows.
+  torch::Tensor operator()(const std::vector<int64_t>& ids) const {
     std::vector<int64_t> positions(ids.size());
     for (size_t j = 0; j < ids.size(); ++j) {
-      positions[j] = std::lower_bound(rows.begin(), rows.end(), ids[j]) - rows.begin();
+      positions[j] = std::lower_bound(rows_.begin(), rows_.end(), ids[j]) - rows_.begin();
     }
-    return table.index_select(0, torch::tensor(positions, torch::kInt64));
-  };
+    return table_.index_select(0, torch::tensor(positions, torch::kInt64));
+  }
+
+ private:
+  std::vector<int64_t> rows_;
+  torch::Tensor table_;
+};
+
+}  // namespace
+
+core::PairBatch build_user_batch(const io::PreferenceStore& context_store,
+                                 const io::PreferenceStore& query_store,
+                                 const std::vector<UserPairRows>& users, bool with_query_chosen) {
+  std::vector<int64_t> context_rows, query_rows;
+  for (const auto& u : users) {
+    context_rows.insert(context_rows.end(), u.context_chosen.begin(), u.context_chosen.end());
+    context_rows.insert(context_rows.end(), u.context_rejected.begin(), u.context_rejected.end());
+    query_rows.insert(query_rows.end(), u.query_chosen.begin(), u.query_chosen.end());
+    query_rows.insert(query_rows.end(), u.query_rejected.begin(), u.query_rejected.end());
+  }
+  const GatheredRows context(context_store, std::move(context_rows));
+  const GatheredRows query(query_store, std::move(query_rows));
+  const int64_t dim = query_store.embedding_dim(), b = static_cast<int64_t>(users.size());
   int64_t c_max = 0, q_max = 1;
   for (const auto& u : users) {
     c_max = std::max<int64_t>(c_max, static_cast<int64_t>(u.context_chosen.size()));
@@ -59,13 +79,13 @@ core::PairBatch build_user_batch(const io::PreferenceStore& store,
     const int64_t c = static_cast<int64_t>(u.context_chosen.size());
     const int64_t q = static_cast<int64_t>(u.query_chosen.size());
     if (c > 0) {
-      batch.context_delta[i].slice(0, 0, c).copy_(index(u.context_chosen) -
-                                                  index(u.context_rejected));
+      batch.context_delta[i].slice(0, 0, c).copy_(context(u.context_chosen) -
+                                                  context(u.context_rejected));
       batch.context_mask[i].slice(0, 0, c).fill_(1);
     }
     if (q > 0) {
-      const auto chosen = index(u.query_chosen);
-      batch.query_delta[i].slice(0, 0, q).copy_(chosen - index(u.query_rejected));
+      const auto chosen = query(u.query_chosen);
+      batch.query_delta[i].slice(0, 0, q).copy_(chosen - query(u.query_rejected));
       batch.query_mask[i].slice(0, 0, q).fill_(1);
       if (with_query_chosen) batch.query_chosen[i].slice(0, 0, q).copy_(chosen);
     }

@@ -35,10 +35,17 @@ struct UserPairRows {
   int64_t user = 0;  // the batch row's user index (PairBatch::user_rows)
   std::vector<int64_t> context_chosen, context_rejected, query_chosen, query_rejected;
 };
-// The padded batch of `users` (one gather of their response rows); query_chosen filled when
-// `with_query_chosen` (models with a basis trunk).
-core::PairBatch build_user_batch(const io::PreferenceStore& store,
+// The padded batch of `users`, their context rows read from `context_store` and their query rows
+// from `query_store` (one gather from each); query_chosen filled when `with_query_chosen` (models
+// with a basis trunk).
+core::PairBatch build_user_batch(const io::PreferenceStore& context_store,
+                                 const io::PreferenceStore& query_store,
                                  const std::vector<UserPairRows>& users, bool with_query_chosen);
+inline core::PairBatch build_user_batch(const io::PreferenceStore& store,
+                                        const std::vector<UserPairRows>& users,
+                                        bool with_query_chosen) {
+  return build_user_batch(store, store, users, with_query_chosen);
+}
 
 // What scores a user: a posterior (vpl, vrf), logits b_u (factorized), nothing (bt).
 struct UserState {
