@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <future>
 
 #include "core/errors.h"
 #include "io/checkpoint_directory.h"
@@ -121,10 +122,10 @@ WrittenFile write_tensor_file(const std::string& path, const NamedTensors& tenso
     }
     VRF_H5_CHECK(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), tmp);
   }
+  // Digested from the page cache it was just written to, while fsync writes it back.
+  auto digest = std::async(std::launch::async, [&tmp] { return content_digest(tmp); });
   fsync_path(tmp);
-  // Digested from the page cache it was just written to.
-  const WrittenFile written{static_cast<int64_t>(std::filesystem::file_size(tmp)),
-                            content_digest(tmp)};
+  const WrittenFile written{static_cast<int64_t>(std::filesystem::file_size(tmp)), digest.get()};
   std::error_code error;
   std::filesystem::rename(tmp, path, error);
   if (error) throw DataError(path + ": cannot rename " + tmp + " (" + error.message() + ")");

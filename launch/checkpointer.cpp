@@ -89,9 +89,10 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
     throw dist::AgreedFailure(where + ": cannot create the directory", 1);
   }
 
-  // Every rank: its users file. Status [ok, begin, end, bytes, digest] gathered by everyone.
+  // Every rank: its users file; rank 0 then shared.h5, which needs no other rank. Status
+  // [ok, begin, end, bytes, digest] of the users files gathered by everyone.
   const std::string users_name = io::users_file_name(rank, world);
-  io::WrittenFile users_file;
+  io::WrittenFile users_file, shared_file;
   try {
     io::NamedTensors tensors = {
         {"/range", torch::tensor({user_begin, user_end}, torch::kInt64)},
@@ -108,6 +109,16 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
     }
     users_file = io::write_tensor_file((fs::path(dir) / users_name).string(), tensors);
     kill_if_asked("users-written", rank, step);
+    if (rank == 0) {
+      io::NamedTensors shared = training.shared_state();
+      shared.emplace_back("/state/step", torch::tensor({step}, torch::kInt64));
+      shared.emplace_back("/state/epoch", torch::tensor({cursor.epoch}, torch::kInt64));
+      shared.emplace_back("/state/world_size", torch::tensor({world}, torch::kInt64));
+      shared_file = io::write_tensor_file(
+          (fs::path(dir) / io::kSharedFileName).string(), shared,
+          {{"format", "vrf-checkpoint-shared 1"}, {"config", config_.dump()}});
+      kill_if_asked("shared-written", rank, step);
+    }
   } catch (const std::exception& e) {
     dist::write_error_line("[rank " + std::to_string(rank) + "] error: " + where + ": " + e.what());
     ok = 0;
@@ -120,23 +131,15 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
     if (status[r][0].item<int64_t>() == 0) {
       throw dist::AgreedFailure(
           where + ": rank " + std::to_string(r) +
-              " could not write its users file (its error is above); the checkpoint is "
+              " could not write its checkpoint file(s) (its error is above); the checkpoint is "
               "left uncommitted",
           1);
     }
   }
 
-  // Rank 0: shared.h5, then the manifest (the commit marker), then pruning.
+  // Rank 0: the manifest (the commit marker), then pruning.
   if (rank == 0) {
     try {
-      io::NamedTensors tensors = training.shared_state();
-      tensors.emplace_back("/state/step", torch::tensor({step}, torch::kInt64));
-      tensors.emplace_back("/state/epoch", torch::tensor({cursor.epoch}, torch::kInt64));
-      tensors.emplace_back("/state/world_size", torch::tensor({world}, torch::kInt64));
-      const auto shared = io::write_tensor_file(
-          (fs::path(dir) / io::kSharedFileName).string(), tensors,
-          {{"format", "vrf-checkpoint-shared 1"}, {"config", config_.dump()}});
-      kill_if_asked("shared-written", rank, step);
       io::CheckpointManifest manifest;
       manifest.step = step;
       manifest.epoch = cursor.epoch;
@@ -145,8 +148,8 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
       manifest.store = store_;
       io::CheckpointFileEntry shared_entry;
       shared_entry.name = io::kSharedFileName;
-      shared_entry.bytes = shared.bytes;
-      shared_entry.digest = io::digest_hex(shared.digest);
+      shared_entry.bytes = shared_file.bytes;
+      shared_entry.digest = io::digest_hex(shared_file.digest);
       manifest.files.push_back(shared_entry);
       for (int64_t r = 0; r < world; ++r) {
         io::CheckpointFileEntry entry;
@@ -159,20 +162,24 @@ SavedCheckpoint Checkpointer::save(int64_t step, const io::StreamCursor& cursor,
       }
       io::write_manifest(dir, manifest);
       kill_if_asked("committed", rank, step);
-      io::prune_checkpoints(ckpt_dir_, keep_last_, step);
     } catch (const std::exception& e) {
       dist::write_error_line("[rank 0] error: " + where + ": " + e.what());
       ok = 0;
+    }
+    try {
+      if (ok) io::prune_checkpoints(ckpt_dir_, keep_last_, step);
+    } catch (const std::exception& e) {  // the new checkpoint is committed all the same
+      dist::write_error_line("[rank 0] warning: --keep-last " + std::to_string(keep_last_) +
+                             ": cannot delete older checkpoints: " + e.what());
     }
   }
   auto committed = torch::tensor({ok}, torch::kInt64);
   communicator_.broadcast_(committed, 0);
   if (committed.item<int64_t>() == 0) {
-    throw dist::AgreedFailure(
-        where +
-            ": rank 0 could not write shared.h5 or the manifest (its error is "
-            "above); the checkpoint is left uncommitted",
-        1);
+    throw dist::AgreedFailure(where +
+                                  ": rank 0 could not write the manifest (its error is "
+                                  "above); the checkpoint is left uncommitted",
+                              1);
   }
   SavedCheckpoint saved;
   saved.dir = dir;
