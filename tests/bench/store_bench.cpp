@@ -19,6 +19,7 @@
 
 #include "io/pair_stream.h"
 #include "io/synthetic_benchmark.h"
+#include "tests/bench/bench_flags.h"
 
 namespace {
 
@@ -184,17 +185,7 @@ BENCHMARK(BM_ConsumerWait)
     ->Iterations(1);
 
 int main(int argc, char** argv) {
-  std::vector<char*> rest = {argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--users" && i + 1 < argc) {
-      g_users = std::stoll(argv[++i]);
-    } else if (arg == "--dir" && i + 1 < argc) {
-      g_dir = argv[++i];
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
+  auto rest = vrf::bench::take_bench_flags(argc, argv, g_users, g_dir);
   g_dir += "/users-" + std::to_string(g_users);
   make_stores();
   int count = static_cast<int>(rest.size());
