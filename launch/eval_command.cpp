@@ -158,14 +158,9 @@ int run_eval_command(const std::vector<std::string>& args, std::ostream& out) {
       if (!markdown_path.empty()) write_text(markdown_path, markdown);
       out << markdown;
     }
-  } catch (const std::exception& e) {
-    // One rank's failure must not leave the others waiting in a collective; an agreed failure
-    // ends every rank through main.
-    const bool agreed = dynamic_cast<const dist::AgreedFailure*>(&e) != nullptr;
-    if (world > 1 && !agreed) {
-      dist::write_error_line("[rank " + std::to_string(rank) + "] error: " + e.what());
-      MPI_Abort(MPI_COMM_WORLD, 1);
-    }
+  } catch (const std::exception&) {
+    // main reports it: an agreed failure ends every rank, any other aborts the job so that no
+    // rank is left waiting in a collective. A single process reports a plain error.
     if (world == 1 && !initialized) MPI_Finalize();
     throw;
   }
