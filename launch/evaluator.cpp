@@ -13,40 +13,13 @@
 #include "core/errors.h"
 #include "distributed/user_sharder.h"
 #include "launch/eval_metrics.h"
+#include "launch/gathered_rows.h"
 
 namespace vrf::launch {
 
 double predictive_margin(double margin, double variance) {
   return margin / std::sqrt(1.0 + M_PI * std::max(0.0, variance) / 8.0);
 }
-
-namespace {
-
-// The embeddings of the response `rows` of `store`, gathered in one sorted read, looked up by row.
-class GatheredRows {
- public:
-  GatheredRows(const io::PreferenceStore& store, std::vector<int64_t> rows)
-      : rows_(std::move(rows)) {
-    std::sort(rows_.begin(), rows_.end());
-    rows_.erase(std::unique(rows_.begin(), rows_.end()), rows_.end());
-    table_ = torch::empty({static_cast<int64_t>(rows_.size()), store.embedding_dim()});
-    if (!rows_.empty()) store.gather_embeddings(rows_, table_.data_ptr<float>());
-  }
-  // [ids.size(), D]: the embeddings of `ids`, each among the gathered rows.
-  torch::Tensor operator()(const std::vector<int64_t>& ids) const {
-    std::vector<int64_t> positions(ids.size());
-    for (size_t j = 0; j < ids.size(); ++j) {
-      positions[j] = std::lower_bound(rows_.begin(), rows_.end(), ids[j]) - rows_.begin();
-    }
-    return table_.index_select(0, torch::tensor(positions, torch::kInt64));
-  }
-
- private:
-  std::vector<int64_t> rows_;
-  torch::Tensor table_;
-};
-
-}  // namespace
 
 core::PairBatch build_user_batch(const io::PreferenceStore& context_store,
                                  const io::PreferenceStore& query_store,

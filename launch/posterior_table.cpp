@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "launch/gathered_rows.h"
+
 namespace vrf::launch {
 
 PosteriorTable compute_posterior_table(core::RewardModelImpl& model,
@@ -25,8 +27,7 @@ PosteriorTable compute_posterior_table(core::RewardModelImpl& model,
   const auto as_index = [](const std::vector<int64_t>& v) {
     return torch::tensor(v, torch::kInt64);
   };
-  std::vector<int64_t> chosen, rejected, rows;
-  std::vector<float> responses;
+  std::vector<int64_t> chosen, rejected;
   // Blocks of contiguous users are read at once (one pair read, one sorted embedding gather);
   // within a block, users are encoded in batches of similar context size, so that padding
   // costs little: the encoder's cost is proportional to batch x longest context.
@@ -34,13 +35,9 @@ PosteriorTable compute_posterior_table(core::RewardModelImpl& model,
   for (int64_t first = begin; first < end; first += block_users) {
     const int64_t last = std::min(end, first + block_users);
     train.read_pairs(offsets[first], offsets[last], chosen, rejected);
-    rows = chosen;
+    std::vector<int64_t> rows = chosen;
     rows.insert(rows.end(), rejected.begin(), rejected.end());
-    std::sort(rows.begin(), rows.end());
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-    responses.resize(rows.size() * static_cast<size_t>(dim));
-    train.gather_embeddings(rows, responses.data());
-    const auto table_rows = torch::from_blob(responses.data(), {int64_t(rows.size()), dim});
+    const GatheredRows responses(train, std::move(rows));
     const auto context_of = [&](int64_t u) {
       return std::min(context_max, offsets[u + 1] - offsets[u]);
     };
@@ -56,17 +53,15 @@ PosteriorTable compute_posterior_table(core::RewardModelImpl& model,
       // Each user's first context_of(u) pairs as (batch row, slot, response rows) index lists:
       // the whole batch is gathered and scattered by a few tensor operations.
       int64_t c_max = 1;
-      std::vector<int64_t> batch_row, slot, chosen_pos, rejected_pos;
+      std::vector<int64_t> batch_row, slot, chosen_rows, rejected_rows;
       for (int64_t i = 0; i < b; ++i) {
         const int64_t from = offsets[users[i]] - offsets[first], count = context_of(users[i]);
         c_max = std::max(c_max, count);
         for (int64_t j = 0; j < count; ++j) {
           batch_row.push_back(i);
           slot.push_back(j);
-          chosen_pos.push_back(std::lower_bound(rows.begin(), rows.end(), chosen[from + j]) -
-                               rows.begin());
-          rejected_pos.push_back(std::lower_bound(rows.begin(), rows.end(), rejected[from + j]) -
-                                 rows.begin());
+          chosen_rows.push_back(chosen[from + j]);
+          rejected_rows.push_back(rejected[from + j]);
         }
       }
       core::PairBatch batch;
@@ -77,9 +72,7 @@ PosteriorTable compute_posterior_table(core::RewardModelImpl& model,
       batch.user_rows = as_index(users);
       if (!batch_row.empty()) {
         const auto r = as_index(batch_row), c = as_index(slot);
-        batch.context_delta.index_put_({r, c},
-                                       table_rows.index_select(0, as_index(chosen_pos)) -
-                                           table_rows.index_select(0, as_index(rejected_pos)));
+        batch.context_delta.index_put_({r, c}, responses(chosen_rows) - responses(rejected_rows));
         batch.context_mask.index_put_({r, c}, torch::ones({int64_t(batch_row.size())}));
       }
       const auto posterior = model.encode(batch.to(reference.device(), reference.scalar_type()));
